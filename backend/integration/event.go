@@ -1,0 +1,33 @@
+package integration
+
+import "time"
+
+// EventKind names what happened in a history event.
+type EventKind string
+
+const (
+	EventCheck         EventKind = "check"
+	EventStatusChange  EventKind = "status_change"
+	EventRefresh       EventKind = "refresh"
+	EventReauthorize   EventKind = "reauthorize"
+	EventCreated       EventKind = "created"
+	EventSettingChange EventKind = "settings_change"
+	EventRemoved       EventKind = "removed"
+	EventError         EventKind = "error"
+)
+
+// Event is one history record. Message is a stable code (see Problem);
+// Detail holds redacted, language-neutral context.
+type Event struct {
+	ID            int64     `json:"id"`
+	Time          time.Time `json:"time"`
+	IntegrationID string    `json:"integrationId"`
+	Integration   string    `json:"integration"`
+	Kind          EventKind `json:"kind"`
+	OldStatus     Status    `json:"oldStatus,omitempty"`
+	NewStatus     Status    `json:"newStatus,omitempty"`
+	Cause         Cause     `json:"cause,omitempty"`
+	Message       string    `json:"message,omitempty"`
+	Detail        string    `json:"detail,omitempty"`
+	Account       string    `json:"account,omitempty"`
+}
