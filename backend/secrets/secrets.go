@@ -1,0 +1,329 @@
+// Package secrets keeps Relink's secrets in the OS keychain through
+// github.com/zalando/go-keyring (Secret Service on Linux, Keychain on
+// macOS, Credential Manager on Windows). There is no plaintext fallback:
+// when the keychain cannot be used, callers get a distinct error and
+// nothing is written anywhere else.
+//
+// Items are stored under one service name with the key
+// "<integration-id>/<slot>". Values larger than ChunkThreshold (macOS caps
+// items near 3 KB and Windows at 2,560 bytes) are split: the main item
+// holds a manifest "relink-chunked:v1:<n>:<sha256>" and the parts live at
+// "<key>#1".."<key>#n". Reads verify the hash, so a missing or damaged part
+// is an error, never a partial secret.
+package secrets
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"relink/backend/integration"
+)
+
+// Sentinel errors. Each error returned also carries an
+// *integration.Problem for the user (errors.As).
+var (
+	ErrNotFound    = errors.New("secret not found")
+	ErrUnavailable = errors.New("keychain unavailable")
+	ErrLocked      = errors.New("keychain locked")
+	ErrTooLarge    = errors.New("secret too large")
+	ErrTimeout     = errors.New("keychain did not answer in time")
+	ErrCorrupt     = errors.New("stored secret is incomplete")
+)
+
+var problemCodes = map[error]string{
+	ErrNotFound:    "error.secret_not_found",
+	ErrUnavailable: "error.keychain_unavailable",
+	ErrLocked:      "error.keychain_locked",
+	ErrTooLarge:    "error.secret_too_large",
+	ErrTimeout:     "error.keychain_timeout",
+	ErrCorrupt:     "error.secret_corrupt",
+}
+
+// Error is a keychain failure: errors.Is matches its sentinel, errors.As
+// yields its Problem. It never contains the secret value.
+type Error struct {
+	Op       string
+	Key      string
+	Sentinel error
+	Cause    error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("keychain %s %s: %v", e.Op, e.Key, e.Sentinel)
+	if e.Cause != nil {
+		msg += ": " + e.Cause.Error()
+	}
+	return msg
+}
+
+func (e *Error) Is(target error) bool { return target == e.Sentinel }
+func (e *Error) Unwrap() error        { return e.Cause }
+
+func (e *Error) As(target any) bool {
+	if p, ok := target.(**integration.Problem); ok {
+		*p = integration.NewProblem(problemCodes[e.Sentinel])
+		return true
+	}
+	return false
+}
+
+const (
+	// ChunkThreshold is the largest value stored as one item.
+	ChunkThreshold = 2500
+	chunkSize      = 2000
+	// MaxValue bounds what Relink stores at all.
+	MaxValue       = 64 << 10
+	manifestPrefix = "relink-chunked:v1:"
+	// DefaultTimeout bounds every keychain call: an unlock prompt can
+	// otherwise block forever.
+	DefaultTimeout = 5 * time.Second
+)
+
+// Slots every integration may use; DeleteAll removes them all.
+var Slots = []string{"refresh_token", "access_token", "api_key", "password", "client_secret", "ssh_key"}
+
+// Backend is the raw keychain (go-keyring's API).
+type Backend interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// Prober tells whether the keychain can be used right now, so a locked
+// keyring is reported instead of raising an unlock prompt that blocks.
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
+type goKeyring struct{}
+
+func (goKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
+func (goKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
+func (goKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
+
+// Keychain is the secret store.
+type Keychain struct {
+	service string
+	timeout time.Duration
+	backend Backend
+	prober  Prober
+}
+
+// New returns a Keychain over the OS keychain.
+func New(service string, timeout time.Duration) *Keychain {
+	return NewWithBackend(service, timeout, goKeyring{}, platformProber())
+}
+
+// NewWithBackend is New with the keychain and probe supplied (tests, fault
+// injection). prober may be nil.
+func NewWithBackend(service string, timeout time.Duration, b Backend, p Prober) *Keychain {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &Keychain{service: service, timeout: timeout, backend: b, prober: p}
+}
+
+func key(id, slot string) string { return id + "/" + slot }
+
+// call runs one keychain operation bounded by the timeout and ctx. The
+// goroutine may outlive the call when the keychain hangs; it holds no lock
+// and ends when the keychain answers.
+func (k *Keychain) call(ctx context.Context, op, key string, f func() (string, error)) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	if k.prober != nil {
+		if err := k.prober.Probe(ctx); err != nil {
+			return "", k.wrap(op, key, err)
+		}
+	}
+	type res struct {
+		v   string
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		v, err := f()
+		ch <- res{v, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return "", k.wrap(op, key, r.err)
+		}
+		return r.v, nil
+	case <-ctx.Done():
+		return "", &Error{Op: op, Key: key, Sentinel: ErrTimeout, Cause: ctx.Err()}
+	}
+}
+
+func (k *Keychain) wrap(op, key string, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return &Error{Op: op, Key: key, Sentinel: ErrTimeout, Cause: err}
+	}
+	for _, s := range []error{ErrNotFound, ErrUnavailable, ErrLocked, ErrTooLarge, ErrTimeout, ErrCorrupt} {
+		if errors.Is(err, s) {
+			return &Error{Op: op, Key: key, Sentinel: s}
+		}
+	}
+	switch {
+	case errors.Is(err, keyring.ErrNotFound):
+		return &Error{Op: op, Key: key, Sentinel: ErrNotFound}
+	case errors.Is(err, keyring.ErrSetDataTooBig):
+		return &Error{Op: op, Key: key, Sentinel: ErrTooLarge}
+	case errors.Is(err, keyring.ErrUnsupportedPlatform):
+		return &Error{Op: op, Key: key, Sentinel: ErrUnavailable, Cause: err}
+	}
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "locked") || strings.Contains(msg, "dismissed") || strings.Contains(msg, "unlock"):
+		return &Error{Op: op, Key: key, Sentinel: ErrLocked, Cause: err}
+	case strings.Contains(msg, "dbus") || strings.Contains(msg, "d-bus") || strings.Contains(msg, "secrets") ||
+		strings.Contains(msg, "no such file") || strings.Contains(msg, "connection refused"):
+		return &Error{Op: op, Key: key, Sentinel: ErrUnavailable, Cause: err}
+	}
+	return &Error{Op: op, Key: key, Sentinel: ErrUnavailable, Cause: err}
+}
+
+// Get returns the secret in slot of integration id.
+func (k *Keychain) Get(ctx context.Context, id, slot string) (string, error) {
+	kk := key(id, slot)
+	v, err := k.call(ctx, "get", kk, func() (string, error) { return k.backend.Get(k.service, kk) })
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(v, manifestPrefix) {
+		return v, nil
+	}
+	n, sum, ok := parseManifest(v)
+	if !ok {
+		return "", &Error{Op: "get", Key: kk, Sentinel: ErrCorrupt}
+	}
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		ck := kk + "#" + strconv.Itoa(i)
+		part, err := k.call(ctx, "get", ck, func() (string, error) { return k.backend.Get(k.service, ck) })
+		if errors.Is(err, ErrNotFound) {
+			return "", &Error{Op: "get", Key: kk, Sentinel: ErrCorrupt}
+		}
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(part)
+	}
+	if digest(b.String()) != sum {
+		return "", &Error{Op: "get", Key: kk, Sentinel: ErrCorrupt}
+	}
+	return b.String(), nil
+}
+
+func digest(v string) string {
+	h := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(h[:])
+}
+
+func parseManifest(v string) (int, string, bool) {
+	parts := strings.Split(strings.TrimPrefix(v, manifestPrefix), ":")
+	if len(parts) != 2 {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(parts[0])
+	if err != nil || n < 1 || n > MaxValue/chunkSize+1 {
+		return 0, "", false
+	}
+	return n, parts[1], true
+}
+
+// Set stores value in slot of integration id, replacing what was there.
+func (k *Keychain) Set(ctx context.Context, id, slot, value string) error {
+	kk := key(id, slot)
+	if len(value) > MaxValue {
+		return &Error{Op: "set", Key: kk, Sentinel: ErrTooLarge}
+	}
+	oldChunks := k.chunkCount(ctx, kk)
+	set := func(key, v string) error {
+		_, err := k.call(ctx, "set", key, func() (string, error) { return "", k.backend.Set(k.service, key, v) })
+		return err
+	}
+	newChunks := 0
+	if len(value) > ChunkThreshold || strings.HasPrefix(value, manifestPrefix) {
+		// Parts first, manifest last: a failure midway leaves the old
+		// manifest, whose hash no longer matches, so Get reports
+		// ErrCorrupt instead of returning a mix.
+		for i := 0; i*chunkSize < len(value); i++ {
+			end := min((i+1)*chunkSize, len(value))
+			if err := set(kk+"#"+strconv.Itoa(i+1), value[i*chunkSize:end]); err != nil {
+				return err
+			}
+			newChunks = i + 1
+		}
+		if err := set(kk, manifestPrefix+strconv.Itoa(newChunks)+":"+digest(value)); err != nil {
+			return err
+		}
+	} else if err := set(kk, value); err != nil {
+		return err
+	}
+	for i := newChunks + 1; i <= oldChunks; i++ {
+		ck := kk + "#" + strconv.Itoa(i)
+		k.call(ctx, "delete", ck, func() (string, error) { return "", k.backend.Delete(k.service, ck) })
+	}
+	return nil
+}
+
+// chunkCount reads an existing manifest (0 when none), so an overwrite can
+// remove parts the new value no longer uses.
+func (k *Keychain) chunkCount(ctx context.Context, kk string) int {
+	v, err := k.call(ctx, "get", kk, func() (string, error) { return k.backend.Get(k.service, kk) })
+	if err != nil || !strings.HasPrefix(v, manifestPrefix) {
+		return 0
+	}
+	n, _, _ := parseManifest(v)
+	return n
+}
+
+// Delete removes slot of integration id (and its parts). A missing item is
+// ErrNotFound.
+func (k *Keychain) Delete(ctx context.Context, id, slot string) error {
+	kk := key(id, slot)
+	n := k.chunkCount(ctx, kk)
+	_, err := k.call(ctx, "delete", kk, func() (string, error) { return "", k.backend.Delete(k.service, kk) })
+	for i := 1; i <= n; i++ {
+		ck := kk + "#" + strconv.Itoa(i)
+		k.call(ctx, "delete", ck, func() (string, error) { return "", k.backend.Delete(k.service, ck) })
+	}
+	return err
+}
+
+// DeleteAll removes every slot of integration id; missing items are fine.
+func (k *Keychain) DeleteAll(ctx context.Context, id string) error {
+	for _, slot := range Slots {
+		if err := k.Delete(ctx, id, slot); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("delete secrets of %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// Probe checks that the keychain is usable now.
+func (k *Keychain) Probe(ctx context.Context) error {
+	if k.prober == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	if err := k.prober.Probe(ctx); err != nil {
+		return k.wrap("probe", "", err)
+	}
+	return nil
+}
