@@ -286,3 +286,35 @@ func Slug(name string) string {
 	}
 	return s
 }
+
+// CodedError is a sentinel error (for errors.Is) that also carries the
+// Problem shown to the user (for errors.As) and an optional cause.
+type CodedError struct {
+	Sentinel error
+	Problem  *Problem
+	Cause    error
+}
+
+// NewError builds a CodedError.
+func NewError(sentinel, cause error, code string, kv ...string) error {
+	return &CodedError{Sentinel: sentinel, Problem: NewProblem(code, kv...), Cause: cause}
+}
+
+func (e *CodedError) Error() string {
+	if e.Cause != nil {
+		return e.Sentinel.Error() + ": " + e.Cause.Error()
+	}
+	return e.Sentinel.Error()
+}
+
+func (e *CodedError) Is(target error) bool { return target == e.Sentinel }
+
+func (e *CodedError) Unwrap() error { return e.Cause }
+
+func (e *CodedError) As(target any) bool {
+	if p, ok := target.(**Problem); ok {
+		*p = e.Problem
+		return true
+	}
+	return false
+}

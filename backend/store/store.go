@@ -37,35 +37,8 @@ var (
 	ErrDiskFull      = errors.New("disk full")
 )
 
-// problemErr is an error that is a sentinel for errors.Is and a Problem
-// for errors.As, so callers branch on the first and show the second.
-type problemErr struct {
-	sentinel error
-	problem  *integration.Problem
-	cause    error
-}
-
-func (e *problemErr) Error() string {
-	if e.cause != nil {
-		return e.sentinel.Error() + ": " + e.cause.Error()
-	}
-	return e.sentinel.Error()
-}
-
-func (e *problemErr) Is(target error) bool { return target == e.sentinel }
-
-func (e *problemErr) As(target any) bool {
-	if p, ok := target.(**integration.Problem); ok {
-		*p = e.problem
-		return true
-	}
-	return false
-}
-
-func (e *problemErr) Unwrap() error { return e.cause }
-
 func newErr(sentinel error, cause error, code string, kv ...string) error {
-	return &problemErr{sentinel: sentinel, problem: integration.NewProblem(code, kv...), cause: cause}
+	return integration.NewError(sentinel, cause, code, kv...)
 }
 
 // Store is an open database.

@@ -1,0 +1,324 @@
+package oauth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"relink/backend/integration"
+)
+
+// Opener opens a URL in the system browser.
+type Opener interface{ Open(url string) error }
+
+// Config is one provider's client configuration.
+type Config struct {
+	ClientID       string
+	ClientSecret   string
+	AuthURL        string
+	TokenURL       string
+	RevokeURL      string
+	DeviceURL      string
+	Scopes         []string
+	ScopeSeparator string
+	ExtraParams    map[string]string
+	// HeaderAuth sends a confidential client's credentials with HTTP Basic
+	// instead of in the body (AuthStyleInHeader).
+	HeaderAuth bool
+	// Issuer and IssSupported come from the server's metadata; when
+	// IssSupported, the callback's iss must equal Issuer (RFC 9207).
+	Issuer       string
+	IssSupported bool
+}
+
+func (c Config) oauth2(redirect string) *oauth2.Config {
+	style := oauth2.AuthStyleInParams
+	if c.ClientSecret != "" && c.HeaderAuth {
+		style = oauth2.AuthStyleInHeader
+	}
+	scopes := c.Scopes
+	if sep := c.ScopeSeparator; sep != "" && sep != " " && len(scopes) > 0 {
+		// x/oauth2 joins scopes with spaces; providers that want another
+		// separator get one pre-joined scope.
+		scopes = []string{strings.Join(scopes, sep)}
+	}
+	return &oauth2.Config{
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: redirect, Scopes: scopes,
+		Endpoint: oauth2.Endpoint{AuthURL: c.AuthURL, TokenURL: c.TokenURL, DeviceAuthURL: c.DeviceURL, AuthStyle: style},
+	}
+}
+
+// Errors of an authorization attempt.
+var (
+	ErrTimeout     = errors.New("authorization timed out")
+	ErrCanceled    = errors.New("authorization canceled")
+	ErrIssMismatch = errors.New("callback iss does not match the issuer")
+	ErrDenied      = errors.New("authorization denied")
+	ErrNoListener  = errors.New("cannot listen on loopback")
+)
+
+// AuthError is an RFC 6749 §4.1.2.1 error returned to the callback.
+type AuthError struct {
+	Code        string
+	Description string
+}
+
+func (e *AuthError) Error() string {
+	return "authorization error " + e.Code
+}
+
+func (e *AuthError) Is(target error) bool { return target == ErrDenied && e.Code == "access_denied" }
+
+func (e *AuthError) As(target any) bool {
+	if p, ok := target.(**integration.Problem); ok {
+		if e.Code == "access_denied" {
+			*p = integration.NewProblem("error.oauth_access_denied")
+		} else {
+			*p = integration.NewProblem("error.oauth_error", "code", e.Code)
+		}
+		return true
+	}
+	return false
+}
+
+// Request is one authorization attempt.
+type Request struct {
+	Config  Config
+	Opener  Opener
+	HTTP    *http.Client
+	Timeout time.Duration // default 5 minutes
+	// OnURL is called with the authorization URL before the browser is
+	// opened, and with opened=false when opening failed (show it to copy).
+	OnURL func(url string, opened bool)
+	// Page renders the static page the browser shows after the callback.
+	Page func(ok bool, p *integration.Problem) []byte
+	// OnListening reports the bound redirect URI (tests use it).
+	OnListening func(redirectURI string)
+}
+
+// DefaultTimeout is how long the loopback listener waits for the user.
+const DefaultTimeout = 5 * time.Minute
+
+// CallbackPath is the only path the loopback listener serves.
+const CallbackPath = "/callback"
+
+type callbackResult struct {
+	code string
+	err  error
+}
+
+// Authorize runs one authorization-code + PKCE attempt in the system
+// browser and returns the token. The loopback listener exists only for
+// this attempt: it is closed after the callback, on timeout and when ctx
+// is canceled.
+func Authorize(ctx context.Context, r Request) (*Token, error) {
+	if r.Timeout <= 0 {
+		r.Timeout = DefaultTimeout
+	}
+	if r.HTTP == nil {
+		r.HTTP = NewHTTPClient(0)
+	}
+	ln, err := listenLoopback()
+	if err != nil {
+		return nil, integration.NewError(ErrNoListener, err, "error.oauth_listen")
+	}
+	redirect := "http://" + ln.Addr().String() + CallbackPath
+	if r.OnListening != nil {
+		r.OnListening(redirect)
+	}
+	state := randomString(16)
+	verifier := oauth2.GenerateVerifier()
+	cfg := r.Config.oauth2(redirect)
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	for k, v := range r.Config.ExtraParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	authURL := cfg.AuthCodeURL(state, opts...)
+
+	results := make(chan callbackResult, 1)
+	srv := &http.Server{
+		Handler:           callbackHandler(r, state, results),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	opened := true
+	if r.Opener == nil {
+		opened = false
+	} else if err := r.Opener.Open(authURL); err != nil {
+		opened = false
+	}
+	if r.OnURL != nil {
+		r.OnURL(authURL, opened)
+	}
+
+	timer := time.NewTimer(r.Timeout)
+	defer timer.Stop()
+	var res callbackResult
+	select {
+	case res = <-results:
+	case <-timer.C:
+		return nil, integration.NewError(ErrTimeout, nil, "error.oauth_timeout", "minutes", fmt.Sprint(int(r.Timeout.Minutes())))
+	case <-ctx.Done():
+		return nil, integration.NewError(ErrCanceled, ctx.Err(), "error.oauth_canceled")
+	}
+	srv.Close()
+	if res.err != nil {
+		return nil, res.err
+	}
+	tctx := context.WithValue(ctx, oauth2.HTTPClient, r.HTTP)
+	tok, err := cfg.Exchange(tctx, res.code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, tokenError("exchange", err)
+	}
+	return fromOAuth2(tok, time.Now()), nil
+}
+
+func listenLoopback() (net.Listener, error) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err == nil {
+		return ln, nil
+	}
+	ln6, err6 := net.Listen("tcp6", "[::1]:0")
+	if err6 == nil {
+		return ln6, nil
+	}
+	return nil, errors.Join(err, err6)
+}
+
+// callbackHandler validates the redirect. A wrong or missing state gets
+// 400 and the attempt keeps waiting (it may be a forged request racing the
+// real one); everything else ends the attempt.
+func callbackHandler(r Request, state string, results chan<- callbackResult) http.Handler {
+	page := r.Page
+	if page == nil {
+		page = DefaultPage
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path != CallbackPath || req.Method != http.MethodGet {
+			http.NotFound(w, req)
+			return
+		}
+		code, err := ParseCallback(req.URL.Query(), state, r.Config.Issuer, r.Config.IssSupported)
+		if errors.Is(err, errBadState) {
+			writePage(w, http.StatusBadRequest, page(false, integration.NewProblem("error.oauth_bad_state")))
+			return
+		}
+		var p *integration.Problem
+		if err != nil {
+			p = integration.AsProblem(err)
+		}
+		select {
+		case results <- callbackResult{code: code, err: err}:
+			status := http.StatusOK
+			if err != nil {
+				status = http.StatusBadRequest
+			}
+			writePage(w, status, page(err == nil, p))
+		default:
+			// A second valid-looking callback after the first: ignore.
+			writePage(w, http.StatusBadRequest, page(false, integration.NewProblem("error.oauth_bad_state")))
+		}
+	})
+}
+
+var errBadState = errors.New("state missing or wrong")
+
+// ParseCallback checks a callback's query: state first (RFC 6749 §10.12),
+// then iss when the server advertises it (RFC 9207, fail closed), then the
+// error or code.
+func ParseCallback(q url.Values, state, issuer string, issSupported bool) (string, error) {
+	if got := q.Get("state"); got == "" || got != state || len(q["state"]) != 1 {
+		return "", errBadState
+	}
+	if issSupported {
+		if iss := q.Get("iss"); iss == "" || iss != issuer || len(q["iss"]) != 1 {
+			return "", integration.NewError(ErrIssMismatch, nil, "error.oauth_iss_mismatch")
+		}
+	}
+	if e := q.Get("error"); e != "" {
+		return "", &AuthError{Code: sanitizeCode(e), Description: q.Get("error_description")}
+	}
+	code := q.Get("code")
+	if code == "" || len(q["code"]) != 1 {
+		return "", integration.NewError(ErrDenied, nil, "error.oauth_no_code")
+	}
+	return code, nil
+}
+
+// sanitizeCode keeps an error code to the RFC 6749 character set so it
+// can be shown and logged safely.
+func sanitizeCode(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' || r == '-' {
+			b.WriteRune(r)
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "unknown"
+	}
+	return b.String()
+}
+
+func writePage(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// DefaultPage is the English page used when the caller supplies none.
+func DefaultPage(ok bool, p *integration.Problem) []byte {
+	title, msg := "Relink is authorized", "You can close this tab and return to Relink."
+	if !ok {
+		title, msg = "Authorization did not complete", "Return to Relink for details."
+		if p != nil {
+			msg = html.EscapeString(p.Code) + ". " + msg
+		}
+	}
+	return RenderPage(title, msg, ok)
+}
+
+// RenderPage builds the static callback page: no scripts, nothing loaded
+// from elsewhere.
+func RenderPage(title, msg string, ok bool) []byte {
+	color := "#15803d"
+	if !ok {
+		color = "#b91c1c"
+	}
+	return []byte(`<!doctype html><html><head><meta charset="utf-8"><title>` + html.EscapeString(title) + `</title>
+<style>body{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;background:#f8fafc;color:#0f172a}
+main{max-width:28rem;padding:2rem;border-radius:12px;background:#fff;box-shadow:0 1px 3px #0002;text-align:center}
+h1{font-size:1.3rem;color:` + color + `}@media(prefers-color-scheme:dark){body{background:#0f172a;color:#e2e8f0}main{background:#1e293b}}</style>
+</head><body><main><h1>` + html.EscapeString(title) + `</h1><p>` + html.EscapeString(msg) + `</p></main></body></html>`)
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,125 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"relink/backend/integration"
+)
+
+// Metadata is what Relink uses of RFC 8414 / OpenID discovery.
+type Metadata struct {
+	Issuer                        string   `json:"issuer"`
+	AuthorizationEndpoint         string   `json:"authorization_endpoint"`
+	TokenEndpoint                 string   `json:"token_endpoint"`
+	RevocationEndpoint            string   `json:"revocation_endpoint,omitempty"`
+	DeviceAuthorizationEndpoint   string   `json:"device_authorization_endpoint,omitempty"`
+	UserinfoEndpoint              string   `json:"userinfo_endpoint,omitempty"`
+	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported,omitempty"`
+	ScopesSupported               []string `json:"scopes_supported,omitempty"`
+	IssParameterSupported         bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+}
+
+// Discovery errors.
+var (
+	ErrIssuerMismatch = errors.New("metadata issuer differs from the configured issuer")
+	ErrNoS256         = errors.New("server does not support PKCE S256")
+	ErrMetadata       = errors.New("authorization server metadata unusable")
+)
+
+// Discover fetches the issuer's metadata: RFC 8414 first (path-inserted
+// well-known URL), then OpenID discovery. The document's issuer must equal
+// the configured one exactly (RFC 8414 §3.3), and a server that lists its
+// PKCE methods must list S256. A server that lists none is assumed to take
+// S256, which Relink always sends.
+func Discover(ctx context.Context, client *http.Client, issuer string) (Metadata, error) {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" {
+		return Metadata{}, fmt.Errorf("%w: issuer %q is not a URL", ErrMetadata, issuer)
+	}
+	path := strings.TrimSuffix(u.Path, "/")
+	candidates := []string{
+		u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + path,
+		strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration",
+	}
+	var lastErr error
+	for _, c := range candidates {
+		md, err := fetchMetadata(ctx, client, c)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if err := md.Check(issuer); err != nil {
+			return Metadata{}, err
+		}
+		return md, nil
+	}
+	return Metadata{}, lastErr
+}
+
+func fetchMetadata(ctx context.Context, client *http.Client, u string) (Metadata, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return Metadata{}, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("fetch metadata: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("read metadata: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Metadata{}, fmt.Errorf("%w: %s answered %d", ErrMetadata, u, resp.StatusCode)
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return Metadata{}, fmt.Errorf("%w: content type %q", ErrMetadata, mt)
+	}
+	return ParseMetadata(body)
+}
+
+// ParseMetadata decodes and sanity-checks a metadata document.
+func ParseMetadata(body []byte) (Metadata, error) {
+	var md Metadata
+	if err := json.Unmarshal(body, &md); err != nil {
+		return Metadata{}, fmt.Errorf("%w: %v", ErrMetadata, err)
+	}
+	if md.Issuer == "" || md.AuthorizationEndpoint == "" || md.TokenEndpoint == "" {
+		return Metadata{}, fmt.Errorf("%w: issuer, authorization_endpoint and token_endpoint are required", ErrMetadata)
+	}
+	for _, e := range []string{md.AuthorizationEndpoint, md.TokenEndpoint, md.RevocationEndpoint, md.DeviceAuthorizationEndpoint, md.UserinfoEndpoint} {
+		if e == "" {
+			continue
+		}
+		if pu, err := url.Parse(e); err != nil || !pu.IsAbs() || (pu.Scheme != "https" && pu.Scheme != "http") {
+			return Metadata{}, fmt.Errorf("%w: endpoint %q", ErrMetadata, e)
+		}
+	}
+	return md, nil
+}
+
+// Check enforces the issuer match and S256 support.
+func (md Metadata) Check(issuer string) error {
+	if md.Issuer != issuer {
+		return integration.NewError(ErrIssuerMismatch, nil, "error.oauth_issuer_mismatch", "expected", issuer, "got", md.Issuer)
+	}
+	if len(md.CodeChallengeMethodsSupported) > 0 {
+		for _, m := range md.CodeChallengeMethodsSupported {
+			if m == "S256" {
+				return nil
+			}
+		}
+		return integration.NewError(ErrNoS256, nil, "error.oauth_no_s256")
+	}
+	return nil
+}
