@@ -1,0 +1,315 @@
+// Package tokens manages OAuth credentials over time: it hands out a valid
+// access token, refreshing ahead of expiry, with one refresh at a time per
+// integration across goroutines and across processes (the window and the
+// CLI share the keychain and the data dir).
+package tokens
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"relink/backend/integration"
+	"relink/backend/oauth"
+)
+
+// Keychain slots used by the manager.
+const (
+	SlotRefresh = "refresh_token"
+	SlotAccess  = "access_token"
+)
+
+// SecretStore is the keychain.
+type SecretStore interface {
+	Get(ctx context.Context, id, slot string) (string, error)
+	Set(ctx context.Context, id, slot, value string) error
+	Delete(ctx context.Context, id, slot string) error
+}
+
+// Refresher redeems a refresh token for one integration (the caller builds
+// the provider configuration).
+type Refresher interface {
+	Refresh(ctx context.Context, id, refreshToken string) (*oauth.Token, error)
+}
+
+// Clock is the time source.
+type Clock interface{ Now() time.Time }
+
+// Config holds the manager's dependencies.
+type Config struct {
+	Secrets    SecretStore
+	Refresher  Refresher
+	Clock      Clock
+	LockDir    string        // the data dir; lock files go in LockDir/locks
+	Margin     time.Duration // refresh this long before expiry (default 10 min)
+	IsNotFound func(error) bool
+	// OnRefresh is told about every refresh (history, status).
+	OnRefresh func(id string, rotated bool, err error)
+}
+
+// Token is what scripts and probes get: the access token and its expiry.
+type Token struct {
+	AccessToken string
+	Expiry      time.Time
+	Scopes      []string
+}
+
+// String redacts the token.
+func (t Token) String() string {
+	return "tokens.Token{[redacted] expires " + t.Expiry.Format(time.RFC3339) + "}"
+}
+
+// ErrReauthRequired means the grant is gone: the user must authorize again.
+var ErrReauthRequired = errors.New("reauthorization required")
+
+// ReauthError says why reauthorization is required.
+type ReauthError struct {
+	Cause integration.Cause
+	Code  string // the provider's error code, e.g. invalid_grant
+}
+
+func (e *ReauthError) Error() string        { return "reauthorization required: " + string(e.Cause) }
+func (e *ReauthError) Is(target error) bool { return target == ErrReauthRequired }
+func (e *ReauthError) As(target any) bool {
+	if p, ok := target.(**integration.Problem); ok {
+		*p = integration.NewProblem("problem." + string(e.Cause))
+		return true
+	}
+	return false
+}
+
+// Manager hands out access tokens.
+type Manager struct {
+	cfg   Config
+	mu    sync.Mutex
+	cache map[string]Token
+	locks map[string]*sync.Mutex
+}
+
+// NewManager builds a manager.
+func NewManager(cfg Config) *Manager {
+	if cfg.Margin <= 0 {
+		cfg.Margin = 10 * time.Minute
+	}
+	if cfg.IsNotFound == nil {
+		cfg.IsNotFound = func(error) bool { return false }
+	}
+	return &Manager{cfg: cfg, cache: map[string]Token{}, locks: map[string]*sync.Mutex{}}
+}
+
+// SetMargin changes the refresh margin (a setting).
+func (m *Manager) SetMargin(d time.Duration) {
+	m.mu.Lock()
+	if d > 0 {
+		m.cfg.Margin = d
+	}
+	m.mu.Unlock()
+}
+
+func (m *Manager) margin() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cfg.Margin
+}
+
+type storedAccess struct {
+	AccessToken string    `json:"a"`
+	Expiry      time.Time `json:"e"`
+	Scopes      []string  `json:"s,omitempty"`
+}
+
+// Store saves a fresh grant: the refresh token first (the part that must
+// not be lost), then the access token.
+func (m *Manager) Store(ctx context.Context, id string, t *oauth.Token) error {
+	if t.RefreshToken != "" {
+		if err := m.cfg.Secrets.Set(ctx, id, SlotRefresh, t.RefreshToken); err != nil {
+			return fmt.Errorf("store refresh token of %s: %w", id, err)
+		}
+	}
+	return m.storeAccess(ctx, id, Token{AccessToken: t.AccessToken, Expiry: t.Expiry, Scopes: t.Scopes})
+}
+
+func (m *Manager) storeAccess(ctx context.Context, id string, t Token) error {
+	m.mu.Lock()
+	m.cache[id] = t
+	m.mu.Unlock()
+	raw, _ := json.Marshal(storedAccess{t.AccessToken, t.Expiry, t.Scopes})
+	// The access token is also kept in the keychain so another process
+	// (the CLI) can use it without refreshing; if it does not fit, memory
+	// is enough — it can always be refreshed.
+	if err := m.cfg.Secrets.Set(ctx, id, SlotAccess, string(raw)); err != nil && !strings.Contains(err.Error(), "too large") {
+		return fmt.Errorf("store access token of %s: %w", id, err)
+	}
+	return nil
+}
+
+func (m *Manager) fresh(t Token) bool {
+	if t.AccessToken == "" {
+		return false
+	}
+	if t.Expiry.IsZero() {
+		return true
+	}
+	return m.cfg.Clock.Now().Add(m.margin()).Before(t.Expiry)
+}
+
+func (m *Manager) loadAccess(ctx context.Context, id string) (Token, error) {
+	raw, err := m.cfg.Secrets.Get(ctx, id, SlotAccess)
+	if err != nil {
+		return Token{}, err
+	}
+	var sa storedAccess
+	if err := json.Unmarshal([]byte(raw), &sa); err != nil {
+		return Token{}, nil
+	}
+	return Token{AccessToken: sa.AccessToken, Expiry: sa.Expiry, Scopes: sa.Scopes}, nil
+}
+
+func (m *Manager) localLock(id string) *sync.Mutex {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		m.locks[id] = l
+	}
+	return l
+}
+
+// AccessToken returns a valid access token for id, refreshing when it is
+// missing, expired or within the margin of expiry (or when force is set).
+func (m *Manager) AccessToken(ctx context.Context, id string, force bool) (Token, error) {
+	m.mu.Lock()
+	cached, ok := m.cache[id]
+	m.mu.Unlock()
+	if ok && !force && m.fresh(cached) {
+		return cached, nil
+	}
+	if force && !ok {
+		// What we consider bad is what another process stored.
+		if stored, err := m.loadAccess(ctx, id); err == nil {
+			cached = stored
+		}
+	}
+	// One refresh per integration in this process…
+	l := m.localLock(id)
+	l.Lock()
+	defer l.Unlock()
+	// …and across processes.
+	unlock, err := m.fileLock(ctx, id)
+	if err != nil {
+		return Token{}, err
+	}
+	defer unlock()
+	// Whoever held the lock before may have refreshed already: re-read the
+	// cache (another goroutine) and the keychain (another process). A token
+	// that changed while we waited is as good as our own refresh, even when
+	// forced.
+	before := cached.AccessToken
+	m.mu.Lock()
+	cached, ok = m.cache[id]
+	m.mu.Unlock()
+	stored, err := m.loadAccess(ctx, id)
+	switch {
+	case err == nil && stored.AccessToken != "" && (!ok || stored.Expiry.After(cached.Expiry)):
+		cached, ok = stored, true
+	case err != nil && !m.cfg.IsNotFound(err):
+		return Token{}, fmt.Errorf("read access token of %s: %w", id, err)
+	}
+	changed := ok && cached.AccessToken != before
+	if ok && m.fresh(cached) && (!force || changed) {
+		m.mu.Lock()
+		m.cache[id] = cached
+		m.mu.Unlock()
+		return cached, nil
+	}
+	return m.refresh(ctx, id)
+}
+
+func (m *Manager) refresh(ctx context.Context, id string) (Token, error) {
+	rt, err := m.cfg.Secrets.Get(ctx, id, SlotRefresh)
+	if m.cfg.IsNotFound(err) {
+		return Token{}, &ReauthError{Cause: integration.CauseTokenExpired, Code: "no_refresh_token"}
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("read refresh token of %s: %w", id, err)
+	}
+	t, err := m.cfg.Refresher.Refresh(ctx, id, rt)
+	if err != nil {
+		var te *oauth.TokenError
+		if errors.As(err, &te) && (te.Code == "invalid_grant" || te.Code == "invalid_token" || te.Code == "unauthorized_client") {
+			// The grant is dead: drop the stale secrets so nothing keeps
+			// retrying them, and say why.
+			m.Forget(ctx, id)
+			cause := integration.CauseTokenExpired
+			if d := strings.ToLower(te.Description); strings.Contains(d, "revoked") || strings.Contains(d, "revocation") || te.Code == "unauthorized_client" {
+				cause = integration.CauseAccessRevoked
+			}
+			err = &ReauthError{Cause: cause, Code: te.Code}
+		}
+		if m.cfg.OnRefresh != nil {
+			m.cfg.OnRefresh(id, false, err)
+		}
+		return Token{}, err
+	}
+	rotated := t.RefreshToken != "" && t.RefreshToken != rt
+	if rotated {
+		// Persist the rotated refresh token before the new access token is
+		// used: if this fails we return an error and keep the old one, which
+		// the provider may still accept; using the new access token without
+		// saving its refresh token would lose the grant on a crash.
+		if err := m.cfg.Secrets.Set(ctx, id, SlotRefresh, t.RefreshToken); err != nil {
+			err = fmt.Errorf("persist rotated refresh token of %s: %w", id, err)
+			if m.cfg.OnRefresh != nil {
+				m.cfg.OnRefresh(id, true, err)
+			}
+			return Token{}, err
+		}
+	}
+	out := Token{AccessToken: t.AccessToken, Expiry: t.Expiry, Scopes: t.Scopes}
+	if err := m.storeAccess(ctx, id, out); err != nil {
+		return Token{}, err
+	}
+	if m.cfg.OnRefresh != nil {
+		m.cfg.OnRefresh(id, rotated, nil)
+	}
+	return out, nil
+}
+
+func (m *Manager) fileLock(ctx context.Context, id string) (func(), error) {
+	if m.cfg.LockDir == "" {
+		return func() {}, nil
+	}
+	dir := filepath.Join(m.cfg.LockDir, "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("lock dir: %w", err)
+	}
+	fl := flock.New(filepath.Join(dir, id+".lock"))
+	ok, err := fl.TryLockContext(ctx, 20*time.Millisecond)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("lock %s: %w", id, errors.Join(err, ctx.Err()))
+	}
+	return func() { fl.Unlock() }, nil
+}
+
+// Forget drops every cached and stored token of id.
+func (m *Manager) Forget(ctx context.Context, id string) {
+	m.mu.Lock()
+	delete(m.cache, id)
+	m.mu.Unlock()
+	m.cfg.Secrets.Delete(ctx, id, SlotAccess)
+	m.cfg.Secrets.Delete(ctx, id, SlotRefresh)
+}
+
+// RefreshToken returns the stored refresh token (for revocation on remove).
+func (m *Manager) RefreshToken(ctx context.Context, id string) (string, error) {
+	return m.cfg.Secrets.Get(ctx, id, SlotRefresh)
+}
