@@ -1,0 +1,211 @@
+// Package health checks integrations for real and decides what their
+// state means: one probe per kind (HTTP who-am-I, PostgreSQL, MySQL, SQL
+// Server), one pure classifier from what happened to (status, cause), and
+// a scheduler that checks when due without crying wolf.
+package health
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"relink/backend/integration"
+)
+
+// Observation is what one probe saw. It never holds a credential.
+type Observation struct {
+	// HTTP probes.
+	StatusCode int
+	OAuthError string // invalid_token, insufficient_scope, invalid_grant…
+	ErrorText  string // provider's error description, redacted, short
+	RetryAfter string
+	ServerDate time.Time
+	// Database probes: SQLSTATE (PostgreSQL) or error number (MySQL, SQL
+	// Server) as text.
+	DBCode string
+	// Identity and privileges.
+	Account        string
+	GrantedScopes  []string
+	RequiredScopes []string
+	// MissingPrivileges for databases (e.g. "SELECT on public.orders").
+	MissingPrivileges []string
+	// Err is the transport or local error, if any.
+	Err error
+	// Now is the local time of the observation (clock-skew check).
+	Now time.Time
+}
+
+// Verdict is the classifier's answer.
+type Verdict struct {
+	Status  integration.Status
+	Cause   integration.Cause
+	Problem *integration.Problem
+}
+
+// MaxSkew is how far a provider's Date header may be from local time
+// before the local clock is blamed.
+const MaxSkew = 5 * time.Minute
+
+// Local error sentinels the classifier knows; the keychain's are passed
+// through KeychainErrors so this package needs no import of it.
+var (
+	ErrKeychainUnavailable = errors.New("keychain unavailable")
+	ErrKeychainLocked      = errors.New("keychain locked")
+	ErrCredentialMissing   = errors.New("credential missing")
+	ErrBodyTooLarge        = errors.New("response too large")
+	ErrHostKeyChanged      = errors.New("SSH host key changed")
+)
+
+func v(s integration.Status, c integration.Cause, code string, kv ...string) Verdict {
+	return Verdict{Status: s, Cause: c, Problem: integration.NewProblem(code, kv...)}
+}
+
+// Classify maps an observation to (status, cause, problem). Unknown
+// failures are app_problem, never connected.
+func Classify(o Observation) Verdict {
+	if o.Err != nil {
+		return classifyErr(o)
+	}
+	if o.DBCode != "" {
+		return classifyDB(o.DBCode)
+	}
+	if !o.ServerDate.IsZero() && !o.Now.IsZero() {
+		if d := o.ServerDate.Sub(o.Now); d > MaxSkew || d < -MaxSkew {
+			mins := int(d.Abs().Minutes())
+			// Skew only explains auth failures; a healthy answer with a
+			// skewed clock is still healthy but worth reporting.
+			if o.StatusCode == 401 || o.StatusCode == 403 {
+				return v(integration.StatusError, integration.CauseLocalProblem, "problem.clock_skew", "minutes", strconv.Itoa(mins))
+			}
+		}
+	}
+	switch code := o.StatusCode; {
+	case code == 0:
+		return v(integration.StatusError, integration.CauseAppProblem, "problem.app_error")
+	case code == 401 || o.OAuthError == "invalid_token" || o.OAuthError == "invalid_grant":
+		if revoked(o.ErrorText) {
+			return v(integration.StatusNeedsReauth, integration.CauseAccessRevoked, "problem.access_revoked")
+		}
+		return v(integration.StatusNeedsReauth, integration.CauseTokenExpired, "problem.token_expired")
+	case code == 403 || o.OAuthError == "insufficient_scope":
+		if strings.Contains(strings.ToLower(o.ErrorText), "deactivated") || strings.Contains(strings.ToLower(o.ErrorText), "removed") {
+			return v(integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.user_removed")
+		}
+		return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.privileges_reduced")
+	case code == 429:
+		return v(integration.StatusError, integration.CauseProviderIssue, "problem.rate_limited", "retry_after", o.RetryAfter)
+	case code >= 500:
+		return v(integration.StatusError, integration.CauseProviderIssue, "problem.provider_outage", "status", strconv.Itoa(code))
+	case code >= 200 && code < 300:
+		if missing := integration.MissingScopes(o.RequiredScopes, o.GrantedScopes); len(missing) > 0 && len(o.GrantedScopes) > 0 {
+			return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.missing_scopes", "scopes", strings.Join(missing, ", "))
+		}
+		if len(o.MissingPrivileges) > 0 {
+			return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges", "privileges", strings.Join(o.MissingPrivileges, ", "))
+		}
+		return Verdict{Status: integration.StatusConnected}
+	case code == 404:
+		return v(integration.StatusError, integration.CauseAppProblem, "problem.probe_not_found")
+	}
+	return v(integration.StatusError, integration.CauseProviderIssue, "problem.provider_unexpected", "status", strconv.Itoa(o.StatusCode))
+}
+
+func revoked(text string) bool {
+	t := strings.ToLower(text)
+	return strings.Contains(t, "revoked") || strings.Contains(t, "revocation")
+}
+
+func classifyErr(o Observation) Verdict {
+	err := o.Err
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recErr tls.RecordHeaderError
+	switch {
+	case errors.Is(err, ErrKeychainLocked):
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_locked")
+	case errors.Is(err, ErrKeychainUnavailable):
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_unavailable")
+	case errors.Is(err, ErrCredentialMissing):
+		return v(integration.StatusNeedsReauth, integration.CauseTokenExpired, "problem.credential_missing")
+	case errors.Is(err, ErrHostKeyChanged):
+		var p *integration.Problem
+		if errors.As(err, &p) {
+			return Verdict{Status: integration.StatusError, Cause: integration.CauseLocalProblem, Problem: p}
+		}
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.ssh_host_key_changed")
+	case errors.Is(err, ErrBodyTooLarge):
+		return v(integration.StatusError, integration.CauseProviderIssue, "problem.response_too_large")
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.timeout")
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsNotFound {
+			return v(integration.StatusError, integration.CauseLocalProblem, "problem.dns", "host", dnsErr.Name)
+		}
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.offline")
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &recErr),
+		strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.tls")
+	case errors.Is(err, syscallECONNREFUSED()), strings.Contains(err.Error(), "connection refused"):
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.connection_refused")
+	case errors.As(err, &opErr), strings.Contains(err.Error(), "network is unreachable"), strings.Contains(err.Error(), "no route to host"):
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.offline")
+	}
+	var p *integration.Problem
+	if errors.As(err, &p) && strings.HasPrefix(p.Code, "problem.") {
+		return Verdict{Status: integration.StatusError, Cause: integration.CauseAppProblem, Problem: p}
+	}
+	return v(integration.StatusError, integration.CauseAppProblem, "problem.app_error")
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// classifyDB maps database error codes: PostgreSQL SQLSTATE, MySQL and
+// SQL Server error numbers. A rejected password means the credentials were
+// changed (or the user removed) by an admin: reauthorize with new ones.
+func classifyDB(code string) Verdict {
+	switch code {
+	case "28P01", "28000", "1045", "18456":
+		return v(integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.db_auth")
+	case "42501", "1044", "1142", "1143", "229", "230":
+		return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges", "privileges", "")
+	case "3D000", "1049", "4060":
+		return v(integration.StatusError, integration.CauseAccountChange, "problem.db_missing")
+	case "53300", "1040", "57P03", "08006", "08001":
+		return v(integration.StatusError, integration.CauseProviderIssue, "problem.db_unavailable", "code", code)
+	}
+	return v(integration.StatusError, integration.CauseAppProblem, "problem.db_error", "code", code)
+}
+
+// parseWWWAuthenticate reads error="…" from a Bearer challenge (RFC 6750).
+func parseWWWAuthenticate(h string) (code, desc string) {
+	for _, part := range strings.Split(h, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(part), "Bearer")), "=")
+		if !ok {
+			continue
+		}
+		val = strings.Trim(strings.TrimSpace(val), `"`)
+		switch strings.TrimSpace(k) {
+		case "error":
+			code = val
+		case "error_description":
+			desc = val
+		}
+	}
+	return code, desc
+}
+
+func retryAfter(h http.Header) string {
+	return h.Get("Retry-After")
+}

@@ -1,0 +1,7 @@
+//go:build !windows
+
+package health
+
+import "syscall"
+
+func syscallECONNREFUSED() error { return syscall.ECONNREFUSED }

@@ -1,0 +1,229 @@
+package health
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxBody bounds what a probe reads.
+const MaxBody = 1 << 20
+
+// HTTPRequest is a who-am-I probe, filled by the caller from the catalog.
+type HTTPRequest struct {
+	Method         string
+	URL            string
+	Header         http.Header
+	BasicUser      string
+	BasicPass      string
+	AccountPath    string
+	ScopesPath     string
+	ScopesHeader   string
+	ScopeSeparator string
+}
+
+// NewProbeClient returns the client probes use: bounded time and no
+// redirects to another host (a credential must not follow a redirect).
+func NewProbeClient(timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	return &http.Client{
+		Timeout: timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 3 || req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
+}
+
+// ProbeHTTP runs one probe and reports what it saw.
+func ProbeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) Observation {
+	o := Observation{Now: time.Now()}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.URL, nil)
+	if err != nil {
+		o.Err = fmt.Errorf("probe request: %s", redactURL(r.URL))
+		return o
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	req.Header.Set("User-Agent", "Relink health check")
+	if r.BasicUser != "" || r.BasicPass != "" {
+		req.SetBasicAuth(r.BasicUser, r.BasicPass)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		o.Err = scrubURLError(err)
+		return o
+	}
+	defer resp.Body.Close()
+	o.StatusCode = resp.StatusCode
+	o.RetryAfter = retryAfter(resp.Header)
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		o.ServerDate = d
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	if err != nil {
+		o.Err = scrubURLError(err)
+		return o
+	}
+	if len(body) > MaxBody {
+		o.Err = ErrBodyTooLarge
+		return o
+	}
+	if code, desc := parseWWWAuthenticate(resp.Header.Get("WWW-Authenticate")); code != "" {
+		o.OAuthError, o.ErrorText = code, desc
+	}
+	var doc any
+	isJSON := json.Unmarshal(body, &doc) == nil
+	if resp.StatusCode >= 400 {
+		if isJSON && o.OAuthError == "" {
+			if m, ok := doc.(map[string]any); ok {
+				if s, ok := m["error"].(string); ok {
+					o.OAuthError = s
+				}
+				if s, ok := m["error_description"].(string); ok {
+					o.ErrorText = s
+				} else if s, ok := m["message"].(string); ok {
+					o.ErrorText = s
+				}
+			}
+		}
+		o.ErrorText = short(o.ErrorText)
+		return o
+	}
+	if r.AccountPath != "" && isJSON {
+		o.Account = short(stringAt(doc, r.AccountPath))
+	}
+	if r.ScopesHeader != "" {
+		o.GrantedScopes = splitScopes(resp.Header.Get(r.ScopesHeader), r.ScopeSeparator)
+	}
+	if r.ScopesPath != "" && isJSON {
+		o.GrantedScopes = scopesAt(doc, r.ScopesPath, r.ScopeSeparator)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 && r.AccountPath != "" && !isJSON {
+		o.Err = fmt.Errorf("probe: %w", errNotJSON)
+	}
+	return o
+}
+
+var errNotJSON = errors.New("who-am-I answer is not JSON")
+
+func short(s string) string {
+	if len(s) > 200 {
+		return s[:200]
+	}
+	return s
+}
+
+// lookup follows a dotted path ("user.email", "data.0.id").
+func lookup(doc any, path string) any {
+	cur := doc
+	for _, part := range strings.Split(path, ".") {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+func stringAt(doc any, path string) string {
+	switch v := lookup(doc, path).(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return ""
+}
+
+func scopesAt(doc any, path, sep string) []string {
+	switch v := lookup(doc, path).(type) {
+	case string:
+		return splitScopes(v, sep)
+	case []any:
+		var out []string
+		for _, s := range v {
+			if str, ok := s.(string); ok {
+				out = append(out, str)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func splitScopes(s, sep string) []string {
+	if sep == "" || sep == " " {
+		return strings.Fields(s)
+	}
+	var out []string
+	for _, p := range strings.Split(s, sep) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// secretParams are query parameters whose values are redacted in errors.
+var secretParams = []string{"key", "token", "secret", "password", "access_token", "api_key", "apikey", "code", "signature", "sig"}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparseable URL]"
+	}
+	u.User = nil
+	q := u.Query()
+	for k := range q {
+		lk := strings.ToLower(k)
+		for _, s := range secretParams {
+			if strings.Contains(lk, s) {
+				q.Set(k, "redacted")
+			}
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// scrubURLError keeps the error's type (for classification) but redacts
+// the URL it names.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
