@@ -1,0 +1,351 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"relink/backend/integration"
+)
+
+// english is the notifier's part of the English catalogue.
+var english = map[string]string{
+	"notify.broken.title":               "{name} needs attention",
+	"notify.body.needs_reauth":          "Its authorization expired or was revoked. Click to reauthorize.",
+	"notify.body.error":                 "Relink cannot reach it. Click to see why.",
+	"notify.body.degraded":              "It works only in part. Click to see why.",
+	"notify.broken_many.title.one":      "1 integration needs attention",
+	"notify.broken_many.title.other":    "{count} integrations need attention",
+	"notify.recovered.title":            "{name} is working again",
+	"notify.body.recovered":             "No action needed.",
+	"notify.recovered_many.title.one":   "1 integration is working again",
+	"notify.recovered_many.title.other": "{count} integrations are working again",
+	"notify.more.one":                   "and 1 more",
+	"notify.more.other":                 "and {count} more",
+}
+
+type fakeTranslator struct {
+	t    *testing.T
+	msgs map[string]string
+}
+
+func (f fakeTranslator) T(key string, params map[string]string) string {
+	msg, ok := f.msgs[key]
+	if !ok {
+		f.t.Errorf("missing message key %q", key)
+		return key
+	}
+	for k, v := range params {
+		msg = strings.ReplaceAll(msg, "{"+k+"}", v)
+	}
+	return msg
+}
+
+func (f fakeTranslator) Plural(key string, n int, params map[string]string) string {
+	p := map[string]string{"count": strconv.Itoa(n)}
+	for k, v := range params {
+		p[k] = v
+	}
+	if n == 1 {
+		return f.T(key+".one", p)
+	}
+	return f.T(key+".other", p)
+}
+
+// fakeClock runs timers when the test advances it.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Duration
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	at      time.Duration
+	f       func()
+	stopped bool
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{at: c.now + d, f: f}
+	c.timers = append(c.timers, t)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		was := !t.stopped
+		t.stopped = true
+		return was
+	}
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now += d
+	var due []*fakeTimer
+	for _, t := range c.timers {
+		if !t.stopped && t.at <= c.now {
+			t.stopped = true
+			due = append(due, t)
+		}
+	}
+	c.mu.Unlock()
+	for _, t := range due {
+		t.f()
+	}
+}
+
+type fakeSender struct {
+	mu   sync.Mutex
+	sent []Notification
+	err  error
+}
+
+func (s *fakeSender) Send(_ context.Context, n Notification) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	s.sent = append(s.sent, n)
+	return nil
+}
+
+func (s *fakeSender) take() []Notification {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.sent
+	s.sent = nil
+	return out
+}
+
+type rig struct {
+	*Notifier
+	clock  *fakeClock
+	sender *fakeSender
+	logs   *bytes.Buffer
+}
+
+func newRig(t *testing.T) rig {
+	clock, sender, logs := &fakeClock{}, &fakeSender{}, &bytes.Buffer{}
+	n := New(Config{
+		Sender: sender, Translator: fakeTranslator{t, english}, Clock: clock,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Enabled: true,
+	})
+	t.Cleanup(n.Close)
+	return rig{n, clock, sender, logs}
+}
+
+const (
+	connected   = integration.StatusConnected
+	expiring    = integration.StatusExpiring
+	needsReauth = integration.StatusNeedsReauth
+	failing     = integration.StatusError
+	degraded    = integration.StatusDegraded
+	checking    = integration.StatusChecking
+	paused      = integration.StatusPaused
+)
+
+func TestBurstIsCoalesced(t *testing.T) {
+	r := newRig(t)
+	var names []string
+	for i := range 10 {
+		name := fmt.Sprintf("Shop %d", i)
+		names = append(names, name)
+		r.Observe(fmt.Sprintf("s%d", i), name, connected, needsReauth)
+		r.clock.Advance(5 * time.Second)
+	}
+	if got := r.sender.take(); len(got) != 0 {
+		t.Fatalf("sent %d notifications inside the window; want 0: %+v", len(got), got)
+	}
+	r.clock.Advance(DefaultWindow)
+	got := r.sender.take()
+	want := []Notification{{Title: "10 integrations need attention", Body: strings.Join(names, ", ")}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sent %+v; want %+v", got, want)
+	}
+
+	// A later failure opens a new window.
+	r.Observe("x", "Xero", connected, failing)
+	r.clock.Advance(DefaultWindow)
+	got = r.sender.take()
+	want = []Notification{{Title: "Xero needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "x"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("second window sent %+v; want %+v", got, want)
+	}
+}
+
+func TestLongListIsCut(t *testing.T) {
+	r := newRig(t)
+	for i := range 13 {
+		r.Observe(fmt.Sprint(i), fmt.Sprint("I", i), connected, failing)
+	}
+	r.clock.Advance(DefaultWindow)
+	got := r.sender.take()
+	if len(got) != 1 {
+		t.Fatalf("sent %d notifications; want 1", len(got))
+	}
+	if want := "I0, I1, I2, I3, I4, I5, I6, I7, I8, I9 and 3 more"; got[0].Body != want {
+		t.Errorf("body = %q; want %q", got[0].Body, want)
+	}
+}
+
+func TestTransitions(t *testing.T) {
+	type obs struct {
+		id       string
+		from, to integration.Status
+	}
+	tests := []struct {
+		name string
+		obs  []obs
+		want []Notification
+	}{
+		{
+			"break needing reauthorization",
+			[]obs{{"ga", connected, needsReauth}},
+			[]Notification{{Title: "GA needs attention", Body: "Its authorization expired or was revoked. Click to reauthorize.", Target: "ga"}},
+		},
+		{
+			"degraded from expiring",
+			[]obs{{"ga", expiring, degraded}},
+			[]Notification{{Title: "GA needs attention", Body: "It works only in part. Click to see why.", Target: "ga"}},
+		},
+		{
+			"recovery",
+			[]obs{{"ga", needsReauth, connected}},
+			[]Notification{{Title: "GA is working again", Body: "No action needed.", Target: "ga"}},
+		},
+		{
+			"checking in between is not a settled state",
+			[]obs{{"ga", connected, checking}, {"ga", checking, failing}},
+			[]Notification{{Title: "GA needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "ga"}},
+		},
+		{
+			"the newest broken status decides the body",
+			[]obs{{"ga", connected, failing}, {"ga", failing, needsReauth}},
+			[]Notification{{Title: "GA needs attention", Body: "Its authorization expired or was revoked. Click to reauthorize.", Target: "ga"}},
+		},
+		{
+			"break then recovery inside the window is silent",
+			[]obs{{"ga", connected, failing}, {"ga", failing, connected}},
+			nil,
+		},
+		{
+			"broken to broken is not news",
+			[]obs{{"ga", failing, needsReauth}},
+			nil,
+		},
+		{
+			"healthy to expiring is not a break",
+			[]obs{{"ga", connected, expiring}},
+			nil,
+		},
+		{
+			"paused integrations do not notify",
+			[]obs{{"ga", connected, paused}, {"ga", paused, failing}, {"st", failing, paused}, {"st", paused, connected}},
+			nil,
+		},
+		{
+			"unknown previous status is not a break",
+			[]obs{{"ga", "", failing}, {"st", "", connected}},
+			nil,
+		},
+		{
+			"an unknown status counts as broken",
+			[]obs{{"ga", connected, "bogus"}},
+			[]Notification{{Title: "GA needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "ga"}},
+		},
+		{
+			"breaks and recoveries in one window",
+			[]obs{{"ga", connected, failing}, {"st", failing, connected}, {"sf", connected, needsReauth}, {"pg", degraded, expiring}},
+			[]Notification{
+				{Title: "2 integrations need attention", Body: "GA, SF"},
+				{Title: "2 integrations are working again", Body: "ST, PG"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			for _, o := range tt.obs {
+				r.Observe(o.id, strings.ToUpper(o.id), o.from, o.to)
+			}
+			r.clock.Advance(DefaultWindow)
+			if got := r.sender.take(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("sent %+v; want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDisabled(t *testing.T) {
+	r := newRig(t)
+	r.SetEnabled(false)
+	r.Observe("ga", "GA", connected, needsReauth)
+	r.clock.Advance(DefaultWindow)
+	if got := r.sender.take(); len(got) != 0 {
+		t.Errorf("sent %+v while disabled; want nothing", got)
+	}
+
+	// Turning them back on does not announce old news, only new changes.
+	r.SetEnabled(true)
+	r.clock.Advance(DefaultWindow)
+	r.Observe("ga", "GA", needsReauth, connected)
+	r.clock.Advance(DefaultWindow)
+	want := []Notification{{Title: "GA is working again", Body: "No action needed.", Target: "ga"}}
+	if got := r.sender.take(); !reflect.DeepEqual(got, want) {
+		t.Errorf("sent %+v after re-enabling; want %+v", got, want)
+	}
+}
+
+func TestDisablingDropsTheOpenWindow(t *testing.T) {
+	r := newRig(t)
+	r.Observe("ga", "GA", connected, needsReauth)
+	r.SetEnabled(false)
+	r.SetEnabled(true)
+	r.clock.Advance(DefaultWindow)
+	if got := r.sender.take(); len(got) != 0 {
+		t.Errorf("sent %+v from a window opened before disabling; want nothing", got)
+	}
+}
+
+func TestForget(t *testing.T) {
+	r := newRig(t)
+	r.Observe("ga", "GA", connected, needsReauth)
+	r.Forget("ga")
+	r.clock.Advance(DefaultWindow)
+	if got := r.sender.take(); len(got) != 0 {
+		t.Errorf("sent %+v for a removed integration; want nothing", got)
+	}
+}
+
+func TestSendFailureIsLoggedOnce(t *testing.T) {
+	r := newRig(t)
+	r.sender.err = errors.New("org.freedesktop.DBus.Error.ServiceUnknown")
+	for i := range 3 {
+		r.Observe(fmt.Sprint(i), "X", connected, failing)
+		r.clock.Advance(DefaultWindow)
+	}
+	if got := strings.Count(r.logs.String(), "notifications unavailable"); got != 1 {
+		t.Errorf("logged %d warnings over 3 failed sends; want 1:\n%s", got, r.logs)
+	}
+
+	// After a success, a new failure is news again.
+	r.sender.err = nil
+	r.Observe("a", "A", connected, failing)
+	r.clock.Advance(DefaultWindow)
+	r.sender.err = errors.New("gone again")
+	r.Observe("b", "B", connected, failing)
+	r.clock.Advance(DefaultWindow)
+	if got := strings.Count(r.logs.String(), "notifications unavailable"); got != 2 {
+		t.Errorf("logged %d warnings; want 2:\n%s", got, r.logs)
+	}
+}
