@@ -234,3 +234,18 @@ func (p Provider) RefreshLifetime() time.Duration {
 	d, _ := time.ParseDuration(p.Lifetimes.RefreshToken)
 	return d
 }
+
+// RenderText fills {field} placeholders in a non-URL template (e.g. a
+// basic-auth user "{email}/token") with validated settings.
+func (p Provider) RenderText(tmpl string, settings map[string]string) (string, error) {
+	var firstErr error
+	out := placeholderRE.ReplaceAllStringFunc(tmpl, func(m string) string {
+		key := m[1 : len(m)-1]
+		v := settings[key]
+		if v == "" {
+			firstErr = integration.NewProblem("error.field_required", "field", key)
+		}
+		return v
+	})
+	return out, firstErr
+}
