@@ -6,6 +6,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -15,11 +16,21 @@ import (
 )
 
 // Notification is one desktop notification. Target is the integration a
-// click opens for repair; empty opens the list.
+// click opens for repair; empty just opens the window. Action labels the click
+// where the daemon shows it.
 type Notification struct {
 	Title  string
 	Body   string
 	Target string
+	Action string
+}
+
+// ErrUnavailable means the desktop has no notification service; the error
+// also carries the Problem error.notifications_unavailable.
+var ErrUnavailable = errors.New("desktop notifications unavailable")
+
+func unavailable(err error) error {
+	return integration.NewError(ErrUnavailable, err, "error.notifications_unavailable")
 }
 
 // Sender shows a notification on the desktop.
@@ -282,11 +293,13 @@ func (n *Notifier) brokenNotification(ps []pending) Notification {
 			Title:  n.tr.T("notify.broken.title", map[string]string{"name": p.name}),
 			Body:   n.tr.T(body, nil),
 			Target: p.id,
+			Action: n.tr.T("notify.action.fix", nil),
 		}
 	}
 	return Notification{
-		Title: n.tr.Plural("notify.broken_many.title", len(ps), nil),
-		Body:  n.names(ps),
+		Title:  n.tr.Plural("notify.broken_many.title", len(ps), nil),
+		Body:   n.names(ps),
+		Action: n.tr.T("notify.action.open", nil),
 	}
 }
 
@@ -295,12 +308,13 @@ func (n *Notifier) recoveredNotification(ps []pending) Notification {
 		return Notification{
 			Title:  n.tr.T("notify.recovered.title", map[string]string{"name": ps[0].name}),
 			Body:   n.tr.T("notify.body.recovered", nil),
-			Target: ps[0].id,
+			Action: n.tr.T("notify.action.open", nil),
 		}
 	}
 	return Notification{
-		Title: n.tr.Plural("notify.recovered_many.title", len(ps), nil),
-		Body:  n.names(ps),
+		Title:  n.tr.Plural("notify.recovered_many.title", len(ps), nil),
+		Body:   n.names(ps),
+		Action: n.tr.T("notify.action.open", nil),
 	}
 }
 

@@ -30,6 +30,8 @@ var english = map[string]string{
 	"notify.recovered_many.title.other": "{count} integrations are working again",
 	"notify.more.one":                   "and 1 more",
 	"notify.more.other":                 "and {count} more",
+	"notify.action.fix":                 "Fix now",
+	"notify.action.open":                "Open Relink",
 }
 
 type fakeTranslator struct {
@@ -168,7 +170,7 @@ func TestBurstIsCoalesced(t *testing.T) {
 	}
 	r.clock.Advance(DefaultWindow)
 	got := r.sender.take()
-	want := []Notification{{Title: "10 integrations need attention", Body: strings.Join(names, ", ")}}
+	want := []Notification{{Title: "10 integrations need attention", Body: strings.Join(names, ", "), Action: "Open Relink"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("sent %+v; want %+v", got, want)
 	}
@@ -177,7 +179,7 @@ func TestBurstIsCoalesced(t *testing.T) {
 	r.Observe("x", "Xero", connected, failing)
 	r.clock.Advance(DefaultWindow)
 	got = r.sender.take()
-	want = []Notification{{Title: "Xero needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "x"}}
+	want = []Notification{{Title: "Xero needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "x", Action: "Fix now"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("second window sent %+v; want %+v", got, want)
 	}
@@ -211,27 +213,27 @@ func TestTransitions(t *testing.T) {
 		{
 			"break needing reauthorization",
 			[]obs{{"ga", connected, needsReauth}},
-			[]Notification{{Title: "GA needs attention", Body: "Its authorization expired or was revoked. Click to reauthorize.", Target: "ga"}},
+			[]Notification{{Title: "GA needs attention", Body: "Its authorization expired or was revoked. Click to reauthorize.", Target: "ga", Action: "Fix now"}},
 		},
 		{
 			"degraded from expiring",
 			[]obs{{"ga", expiring, degraded}},
-			[]Notification{{Title: "GA needs attention", Body: "It works only in part. Click to see why.", Target: "ga"}},
+			[]Notification{{Title: "GA needs attention", Body: "It works only in part. Click to see why.", Target: "ga", Action: "Fix now"}},
 		},
 		{
 			"recovery",
 			[]obs{{"ga", needsReauth, connected}},
-			[]Notification{{Title: "GA is working again", Body: "No action needed.", Target: "ga"}},
+			[]Notification{{Title: "GA is working again", Body: "No action needed.", Action: "Open Relink"}},
 		},
 		{
 			"checking in between is not a settled state",
 			[]obs{{"ga", connected, checking}, {"ga", checking, failing}},
-			[]Notification{{Title: "GA needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "ga"}},
+			[]Notification{{Title: "GA needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "ga", Action: "Fix now"}},
 		},
 		{
 			"the newest broken status decides the body",
 			[]obs{{"ga", connected, failing}, {"ga", failing, needsReauth}},
-			[]Notification{{Title: "GA needs attention", Body: "Its authorization expired or was revoked. Click to reauthorize.", Target: "ga"}},
+			[]Notification{{Title: "GA needs attention", Body: "Its authorization expired or was revoked. Click to reauthorize.", Target: "ga", Action: "Fix now"}},
 		},
 		{
 			"break then recovery inside the window is silent",
@@ -261,14 +263,14 @@ func TestTransitions(t *testing.T) {
 		{
 			"an unknown status counts as broken",
 			[]obs{{"ga", connected, "bogus"}},
-			[]Notification{{Title: "GA needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "ga"}},
+			[]Notification{{Title: "GA needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "ga", Action: "Fix now"}},
 		},
 		{
 			"breaks and recoveries in one window",
 			[]obs{{"ga", connected, failing}, {"st", failing, connected}, {"sf", connected, needsReauth}, {"pg", degraded, expiring}},
 			[]Notification{
-				{Title: "2 integrations need attention", Body: "GA, SF"},
-				{Title: "2 integrations are working again", Body: "ST, PG"},
+				{Title: "2 integrations need attention", Body: "GA, SF", Action: "Open Relink"},
+				{Title: "2 integrations are working again", Body: "ST, PG", Action: "Open Relink"},
 			},
 		},
 	}
@@ -300,7 +302,7 @@ func TestDisabled(t *testing.T) {
 	r.clock.Advance(DefaultWindow)
 	r.Observe("ga", "GA", needsReauth, connected)
 	r.clock.Advance(DefaultWindow)
-	want := []Notification{{Title: "GA is working again", Body: "No action needed.", Target: "ga"}}
+	want := []Notification{{Title: "GA is working again", Body: "No action needed.", Action: "Open Relink"}}
 	if got := r.sender.take(); !reflect.DeepEqual(got, want) {
 		t.Errorf("sent %+v after re-enabling; want %+v", got, want)
 	}
