@@ -1,0 +1,43 @@
+# Relink — see README.md. Every target that needs tools runs `deps` first,
+# which installs only what is missing.
+SHELL := /bin/bash
+GOBIN := $(shell go env GOPATH)/bin
+export PATH := $(GOBIN):/usr/local/go/bin:$(PATH)
+BIN := build/bin/relink
+VERSION ?= 0.1.0
+
+.PHONY: deps build run test bench package install demo fuzz clean
+
+deps:
+	@.ci/deps
+
+build: deps
+	wails build -ldflags "-X main.version=$(VERSION)"
+
+run: build
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "make run: no graphical session (neither DISPLAY nor WAYLAND_DISPLAY is set)."; \
+	  echo "Run it from a desktop session, or try it headless with: .ci/with-keyring .ci/xvfb $(BIN)"; \
+	  exit 1; fi
+	$(BIN)
+
+test: deps
+	@.ci/test
+
+bench: deps build
+	@bench/run
+
+package: build
+	VERSION=$(VERSION) go run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 package -f build/linux/nfpm.yaml -p deb -t dist/
+
+install: build
+	build/linux/install-user.sh $(BIN)
+
+demo: build
+	@.ci/demo
+
+fuzz: deps
+	@FUZZTIME=$${FUZZTIME:-60s} .ci/fuzz
+
+clean:
+	rm -rf build/bin frontend/dist dist artifacts

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wailsapp/wails/v2/pkg/options"
+	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"relink/backend/integration"
+	"relink/backend/monitor"
+	"relink/backend/services"
+)
+
+// App is the Wails lifecycle and the methods bound to the frontend. Each
+// bound method delegates to the services layer and turns errors into a
+// Problem the frontend renders in the user's language.
+type App struct {
+	ctx      context.Context
+	svc      *services.Service
+	mon      *monitor.Monitor
+	hidden   bool
+	quitting atomic.Bool
+
+	mu          sync.Mutex
+	closeToTray bool
+}
+
+func newApp(svc *services.Service, mon *monitor.Monitor, startHidden bool) *App {
+	return &App{svc: svc, mon: mon, hidden: startHidden, closeToTray: true}
+}
+
+type wailsEmitter struct{ ctx context.Context }
+
+func (e wailsEmitter) Emit(name string, payload any) { wruntime.EventsEmit(e.ctx, name, payload) }
+
+func (a *App) startup(ctx context.Context) {
+	a.ctx = ctx
+	a.svc.SetEmitter(wailsEmitter{ctx})
+	if st, err := a.svc.Settings(ctx); err == nil {
+		a.setCloseToTray(st.CloseToTray)
+	}
+	a.svc.OnSettingsChanged(func(st services.Settings) { a.setCloseToTray(st.CloseToTray) })
+	a.mon.Start(ctx, monitor.Hooks{Show: a.show, Quit: a.quit})
+}
+
+func (a *App) shutdown(ctx context.Context) { a.mon.Stop() }
+
+func (a *App) setCloseToTray(v bool) {
+	a.mu.Lock()
+	a.closeToTray = v
+	a.mu.Unlock()
+}
+
+// beforeClose hides the window to the tray instead of quitting, unless the
+// user chose Quit or turned the setting off.
+func (a *App) beforeClose(ctx context.Context) bool {
+	a.mu.Lock()
+	toTray := a.closeToTray && a.mon.TrayActive()
+	a.mu.Unlock()
+	if toTray && !a.quitting.Load() {
+		wruntime.WindowHide(ctx)
+		return true
+	}
+	return false
+}
+
+// show brings the window to the front (tray, notification click, second
+// launch, finished authorization).
+func (a *App) show() {
+	if a.ctx == nil {
+		return
+	}
+	wruntime.WindowShow(a.ctx)
+	wruntime.WindowUnminimise(a.ctx)
+}
+
+func (a *App) quit() {
+	a.quitting.Store(true)
+	wruntime.Quit(a.ctx)
+}
+
+// onSecondInstance runs when the user launches Relink again: the second
+// process exits and its arguments arrive here.
+func (a *App) onSecondInstance(data options.SecondInstanceData) {
+	a.show()
+	for _, arg := range data.Args {
+		if arg == "--hidden" {
+			return
+		}
+	}
+	a.svc.Navigate(services.Navigate{View: "integrations"})
+}
+
+// problemError makes an error cross the Wails bridge as JSON
+// {"code","params"}: the frontend renders it in the chosen language.
+func problemError(err error) error {
+	if err == nil {
+		return nil
+	}
+	p := integration.AsProblem(err)
+	data, mErr := json.Marshal(p)
+	if mErr != nil {
+		return errors.New(`{"code":"error.internal"}`)
+	}
+	return errors.New(string(data))
+}
+
+func result[T any](v T, err error) (T, error) { return v, problemError(err) }
+
+func (a *App) ListIntegrations() ([]services.IntegrationView, error) {
+	return result(a.svc.ListIntegrations(a.ctx))
+}
+
+func (a *App) ListProviders() ([]services.ProviderView, error) {
+	return a.svc.ListProviders(), nil
+}
+
+func (a *App) AddIntegration(req services.AddRequest) (services.IntegrationView, error) {
+	return result(a.svc.Add(a.ctx, req))
+}
+
+func (a *App) UpdateIntegration(id, name string, settings map[string]string) (services.IntegrationView, error) {
+	return result(a.svc.Update(a.ctx, id, name, settings))
+}
+
+func (a *App) RemoveIntegration(id string) (services.RemoveResult, error) {
+	return result(a.svc.Remove(a.ctx, id))
+}
+
+func (a *App) StartReauth(id string) (services.ReauthStart, error) {
+	return result(a.svc.StartReauth(a.ctx, id, a.show))
+}
+
+func (a *App) CancelReauth(attemptID string) (bool, error) {
+	return result(true, a.svc.CancelReauth(attemptID))
+}
+
+func (a *App) ConfirmAccount(attemptID string, accept bool) (bool, error) {
+	return result(true, a.svc.ConfirmAccount(attemptID, accept))
+}
+
+func (a *App) SubmitSecret(id, secret string) (services.IntegrationView, error) {
+	return result(a.svc.SubmitSecret(a.ctx, id, secret))
+}
+
+func (a *App) CheckNow(ids []string) ([]services.IntegrationView, error) {
+	return result(a.svc.Check(a.ctx, ids...))
+}
+
+func (a *App) SetPaused(id string, paused bool) (services.IntegrationView, error) {
+	return result(a.svc.SetPaused(a.ctx, id, paused))
+}
+
+func (a *App) History(f services.HistoryFilter) (services.HistoryPage, error) {
+	return result(a.svc.History(a.ctx, f))
+}
+
+// ExportHistoryCSV writes the filtered history next to the user's files
+// and returns the path.
+func (a *App) ExportHistoryCSV(f services.HistoryFilter) (string, error) {
+	path, err := wruntime.SaveFileDialog(a.ctx, wruntime.SaveDialogOptions{
+		DefaultFilename: "relink-history.csv",
+		Filters:         []wruntime.FileFilter{{DisplayName: "CSV", Pattern: "*.csv"}},
+	})
+	if err != nil || path == "" {
+		path = filepath.Join(defaultExportDir(), "relink-history.csv")
+	}
+	return result(path, a.svc.ExportCSVFile(a.ctx, path, f))
+}
+
+func defaultExportDir() string {
+	if home, err := os.UserHomeDir(); err == nil {
+		return home
+	}
+	return os.TempDir()
+}
+
+func (a *App) GetSettings() (services.Settings, error) { return result(a.svc.Settings(a.ctx)) }
+
+func (a *App) SaveSettings(s services.Settings) (services.Settings, error) {
+	return result(a.svc.SaveSettings(a.ctx, s))
+}
+
+func (a *App) SystemLocale() (string, error) { return a.svc.SystemLocale(), nil }
+
+func (a *App) ReportProblem(id string) (string, error) {
+	return result(a.svc.ReportProblem(a.ctx, id))
+}
+
+func (a *App) SupportSummary(id string) (string, error) {
+	return result(a.svc.SupportSummary(a.ctx, id))
+}
+
+func (a *App) OpenSupport(id string) (bool, error) {
+	return result(true, a.svc.OpenSupport(a.ctx, id))
+}

@@ -1,0 +1,295 @@
+// Package cli is the `relink` command line: the same core as the window,
+// over the same data dir and keychain, without a display. Its commands,
+// flags, JSON shapes and exit codes are a contract scripts depend on.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"relink/backend/i18n"
+	"relink/backend/integration"
+)
+
+// Exit codes.
+const (
+	ExitOK        = 0
+	ExitFailed    = 1 // the command itself failed
+	ExitUsage     = 2 // bad flags or arguments
+	ExitAttention = 3 // a checked integration needs attention
+)
+
+// Env is everything a command may touch, passed in so tests run commands
+// in-process with their own streams and environment.
+type Env struct {
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Getenv  func(string) string
+	Version string
+	I18n    *i18n.Catalog
+	// Open builds the core over a data dir ("" = default resolution).
+	Open func(ctx context.Context, dataDir string) (Core, func(), error)
+}
+
+type command struct {
+	name    string
+	usage   string // after "relink NAME"
+	summary string // i18n key
+	run     func(ctx context.Context, c *cmdCtx) int
+}
+
+func commands() []command {
+	return []command{
+		{"providers", "[--json]", "cli.help.providers", runProviders},
+		{"add", "PROVIDER --name NAME [--set KEY=VALUE]... [--secret-stdin] [--no-auth] [--no-browser]", "cli.help.add", runAdd},
+		{"list", "[--json]", "cli.help.list", runList},
+		{"check", "[NAME|ID]... [--json]", "cli.help.check", runCheck},
+		{"reauth", "NAME|ID [--no-browser] [--device] [--secret-stdin]", "cli.help.reauth", runReauth},
+		{"token", "NAME|ID", "cli.help.token", runToken},
+		{"history", "[NAME|ID] [--since DURATION] [--limit N] [--json]", "cli.help.history", runHistory},
+		{"remove", "NAME|ID [--yes]", "cli.help.remove", runRemove},
+		{"diagnostics", "[NAME|ID] -o FILE", "cli.help.diagnostics", runDiagnostics},
+		{"version", "", "cli.help.version", runVersion},
+	}
+}
+
+// IsCommand reports whether args start a CLI command rather than the GUI.
+func IsCommand(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if strings.HasPrefix(a, "-") {
+			if a == "-h" || a == "--help" || a == "-help" {
+				return true
+			}
+			continue
+		}
+		for _, c := range commands() {
+			if a == c.name {
+				return true
+			}
+		}
+		return a == "help"
+	}
+	return false
+}
+
+// usageError marks a mistake in how the command was called (exit 2).
+type usageError struct{ p *integration.Problem }
+
+func (e *usageError) Error() string { return e.p.Error() }
+func (e *usageError) Unwrap() error { return e.p }
+
+func usage(code string, kv ...string) error {
+	return &usageError{integration.NewProblem(code, kv...)}
+}
+
+type cmdCtx struct {
+	env     Env
+	lang    string
+	dataDir string
+	args    []string
+	json    bool
+	core    Core
+	closeFn func()
+}
+
+func (c *cmdCtx) t(key string, kv ...string) string {
+	var p map[string]string
+	if len(kv) > 0 {
+		p = map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p[kv[i]] = kv[i+1]
+		}
+	}
+	return c.env.I18n.T(c.lang, key, p)
+}
+
+func (c *cmdCtx) open(ctx context.Context) error {
+	core, closeFn, err := c.env.Open(ctx, c.dataDir)
+	if err != nil {
+		return err
+	}
+	c.core, c.closeFn = core, closeFn
+	return nil
+}
+
+// fail prints err as one sentence on stderr and returns its exit code.
+func (c *cmdCtx) fail(err error) int {
+	code := ExitFailed
+	var ue *usageError
+	if errors.As(err, &ue) || errors.Is(err, integration.ErrInvalid) || errors.Is(err, errUsage) {
+		code = ExitUsage
+	}
+	fmt.Fprintf(c.env.Stderr, "relink: %s\n", c.env.I18n.Problem(c.lang, integration.AsProblem(err)))
+	return code
+}
+
+var errUsage = errors.New("usage")
+
+// Main runs one command line and returns the process exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	lang := env.I18n.Match(i18n.SystemLocale(env.Getenv))
+	c := &cmdCtx{env: env, lang: lang}
+
+	// Global flags may come before the command.
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--data-dir" || a == "-data-dir":
+			if i+1 >= len(args) {
+				return c.fail(usage("cli.error.flag_needs_value", "flag", "--data-dir"))
+			}
+			c.dataDir = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--data-dir="):
+			c.dataDir = strings.TrimPrefix(a, "--data-dir=")
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
+		if len(rest) > 1 {
+			if cmd, ok := find(rest[1]); ok {
+				c.printCommandHelp(env.Stdout, cmd, nil)
+				return ExitOK
+			}
+		}
+		c.printHelp(env.Stdout)
+		return ExitOK
+	}
+	cmd, ok := find(rest[0])
+	if !ok {
+		c.fail(usage("cli.error.unknown_command", "command", rest[0]))
+		c.printHelp(env.Stderr)
+		return ExitUsage
+	}
+	c.args = rest[1:]
+	defer func() {
+		if c.closeFn != nil {
+			c.closeFn()
+		}
+	}()
+	return cmd.run(ctx, c)
+}
+
+func find(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func (c *cmdCtx) printHelp(w io.Writer) {
+	fmt.Fprintf(w, "%s\n\n%s\n", c.t("cli.help.intro"), c.t("cli.help.usage"))
+	for _, cmd := range commands() {
+		fmt.Fprintf(w, "  relink %-12s %s\n", cmd.name, c.t(cmd.summary))
+	}
+	fmt.Fprintf(w, "\n%s\n", c.t("cli.help.globals"))
+	fmt.Fprintf(w, "%s\n", c.t("cli.help.exit_codes"))
+}
+
+func (c *cmdCtx) printCommandHelp(w io.Writer, cmd command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "relink %s %s\n  %s\n", cmd.name, cmd.usage, c.t(cmd.summary))
+	if fs != nil {
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+// flags parses a command's flags, allowing flags after positional
+// arguments (`relink check db1 --json`) as users type them.
+func (c *cmdCtx) flags(name string, setup func(fs *flag.FlagSet)) ([]string, int, bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&c.json, "json", false, c.t("cli.flag.json"))
+	if setup != nil {
+		setup(fs)
+	}
+	var pos []string
+	args := c.args
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				cmd, _ := find(name)
+				c.printCommandHelp(c.env.Stdout, cmd, fs)
+				return nil, ExitOK, false
+			}
+			return nil, c.fail(usage("cli.error.bad_flag", "detail", err.Error())), false
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	return pos, 0, true
+}
+
+// multiFlag collects repeated --set KEY=VALUE flags.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func parseSettings(sets []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, usage("cli.error.bad_set", "value", s)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// readSecret reads one secret from stdin: the first line, trimmed of its
+// newline, so `echo key | relink ...` and `relink ... < file` both work.
+func readSecret(r io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<16+1))
+	if err != nil {
+		return "", fmt.Errorf("read secret from stdin: %w", err)
+	}
+	if len(data) > 1<<16 {
+		return "", usage("cli.error.secret_too_long")
+	}
+	s := strings.TrimRight(string(data), "\r\n")
+	if s == "" {
+		return "", usage("cli.error.secret_empty")
+	}
+	return s, nil
+}
+
+// isTerminal reports whether f is an interactive terminal, so a missing
+// --secret-stdin is caught instead of blocking on a read.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,156 @@
+// Package monitor runs what a tray app does while nobody looks: scheduled
+// health checks, live reloads when another process (the CLI) writes,
+// history retention, and the tray and notifications.
+package monitor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"relink/backend/health"
+	"relink/backend/services"
+	"relink/backend/store"
+)
+
+// Config holds the monitor's dependencies.
+type Config struct {
+	Service *services.Service
+	Store   *store.Store
+	// WatchEvery is how often PRAGMA data_version is read to notice
+	// writes by other processes (default 2 s: one cheap query).
+	WatchEvery time.Duration
+}
+
+// Hooks are the window actions the tray and notifications trigger.
+type Hooks struct {
+	Show func()
+	Quit func()
+}
+
+// Monitor owns the background loops.
+type Monitor struct {
+	cfg    Config
+	sched  *health.Scheduler
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	tray   trayHandle
+}
+
+// trayHandle is the running tray, when one could start.
+type trayHandle interface {
+	Active() bool
+	Stop()
+}
+
+// New builds a monitor; Start runs it.
+func New(cfg Config) *Monitor {
+	if cfg.WatchEvery <= 0 {
+		cfg.WatchEvery = 2 * time.Second
+	}
+	m := &Monitor{cfg: cfg}
+	m.sched = &health.Scheduler{
+		Concurrency: 16,
+		List: func(ctx context.Context) ([]health.Item, error) {
+			items, err := cfg.Service.Items(ctx, m.interval(ctx))
+			if err != nil {
+				return nil, err
+			}
+			out := make([]health.Item, len(items))
+			for i, it := range items {
+				out[i] = health.Item{ID: it.ID, Paused: it.Paused, NextDue: it.NextDue}
+			}
+			return out, nil
+		},
+		Check: func(ctx context.Context, id string) { cfg.Service.CheckOne(ctx, id) },
+	}
+	return m
+}
+
+func (m *Monitor) interval(ctx context.Context) time.Duration {
+	st, err := m.cfg.Service.Settings(ctx)
+	if err != nil || st.CheckIntervalMinutes <= 0 {
+		return 15 * time.Minute
+	}
+	return time.Duration(st.CheckIntervalMinutes) * time.Minute
+}
+
+// Scheduler exposes pause/resume and wake-ups.
+func (m *Monitor) Scheduler() *health.Scheduler { return m.sched }
+
+// Start runs the loops until Stop.
+func (m *Monitor) Start(ctx context.Context, hooks Hooks) {
+	ctx, m.cancel = context.WithCancel(ctx)
+	svc := m.cfg.Service
+	if st, err := svc.Settings(ctx); err == nil {
+		m.sched.SetPaused(st.MonitoringPaused)
+	}
+	svc.OnSettingsChanged(func(st services.Settings) {
+		m.sched.SetPaused(st.MonitoringPaused)
+		m.sched.Wake()
+	})
+	m.tray = startTray(ctx, m, hooks)
+	m.run(func() { m.sched.Run(ctx) })
+	m.run(func() { m.watch(ctx) })
+	m.run(func() { m.retention(ctx) })
+}
+
+func (m *Monitor) run(f func()) {
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); f() }()
+}
+
+// Stop ends every loop and waits for them.
+func (m *Monitor) Stop() {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	if m.tray != nil {
+		m.tray.Stop()
+	}
+	m.wg.Wait()
+}
+
+// TrayActive reports whether a tray icon exists (closing the window then
+// hides it instead of quitting).
+func (m *Monitor) TrayActive() bool { return m.tray != nil && m.tray.Active() }
+
+// watch notices writes by other processes and tells the window to reload.
+func (m *Monitor) watch(ctx context.Context) {
+	last, _ := m.cfg.Store.DataVersion(ctx)
+	t := time.NewTicker(m.cfg.WatchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			v, err := m.cfg.Store.DataVersion(ctx)
+			if err != nil || v == last {
+				continue
+			}
+			last = v
+			m.cfg.Service.Reload()
+			m.sched.Wake()
+		}
+	}
+}
+
+// retention prunes old history once an hour, in small batches.
+func (m *Monitor) retention(ctx context.Context) {
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			days := 365
+			if st, err := m.cfg.Service.Settings(ctx); err == nil && st.RetentionDays > 0 {
+				days = st.RetentionDays
+			}
+			m.cfg.Service.Prune(ctx, time.Duration(days)*24*time.Hour)
+			t.Reset(time.Hour)
+		}
+	}
+}

@@ -1,0 +1,308 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"relink/backend/catalog"
+	"relink/backend/health"
+	"relink/backend/integration"
+	"relink/backend/oauth"
+	"relink/backend/secrets"
+	"relink/backend/tokens"
+)
+
+// Check checks the given integrations now (all when ids is empty) and
+// returns their views, most severe first.
+func (s *Service) Check(ctx context.Context, ids ...string) ([]IntegrationView, error) {
+	if len(ids) == 0 {
+		all, err := s.store.ListIntegrations(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, in := range all {
+			ids = append(ids, in.ID)
+		}
+	}
+	sched := health.Scheduler{Check: func(ctx context.Context, id string) { s.CheckOne(ctx, id) }}
+	sched.CheckAll(ctx, ids)
+	out := make([]IntegrationView, 0, len(ids))
+	for _, id := range ids {
+		v, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	sortViews(out)
+	return out, nil
+}
+
+// CheckOne probes one integration and records the outcome.
+func (s *Service) CheckOne(ctx context.Context, id string) {
+	in, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return
+	}
+	checking := s.View(in)
+	checking.Status, checking.Severity = integration.StatusChecking, integration.Severity(integration.StatusChecking)
+	s.emit(EventIntegrationChanged, checking)
+	res := s.probe1(ctx, in)
+	s.apply(ctx, in, res)
+}
+
+// probeResult is a verdict plus what the probe learned.
+type probeResult struct {
+	verdict health.Verdict
+	obs     health.Observation
+	expiry  time.Time
+	scopes  []string
+}
+
+func (s *Service) probe1(ctx context.Context, in integration.Integration) probeResult {
+	p, err := s.provider(in)
+	if err != nil {
+		return probeResult{verdict: health.Verdict{Status: integration.StatusError, Cause: integration.CauseAppProblem, Problem: integration.AsProblem(err)}}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
+	switch in.Kind {
+	case integration.KindOAuth2:
+		return s.probeOAuth(ctx, in, p)
+	case integration.KindAPIKey:
+		key, err := s.secrets.Get(ctx, in.ID, SlotAPIKey)
+		if err != nil {
+			return errResult(keychainErr(err))
+		}
+		return s.probeKey(ctx, in, p, key)
+	case integration.KindDatabase:
+		pw, err := s.secrets.Get(ctx, in.ID, SlotPassword)
+		if err != nil {
+			return errResult(keychainErr(err))
+		}
+		return s.probeDB(ctx, in, p, pw)
+	}
+	return errResult(errors.New("unknown kind"))
+}
+
+func errResult(err error) probeResult {
+	o := health.Observation{Err: err, Now: time.Now()}
+	return probeResult{verdict: health.Classify(o), obs: o}
+}
+
+// keychainErr maps keychain sentinels to the classifier's.
+func keychainErr(err error) error {
+	switch {
+	case errors.Is(err, secrets.ErrNotFound), errors.Is(err, secrets.ErrCorrupt):
+		return health.ErrCredentialMissing
+	case errors.Is(err, secrets.ErrLocked):
+		return health.ErrKeychainLocked
+	case errors.Is(err, secrets.ErrUnavailable), errors.Is(err, secrets.ErrTimeout):
+		return health.ErrKeychainUnavailable
+	}
+	return err
+}
+
+func (s *Service) probeKey(ctx context.Context, in integration.Integration, p catalog.Provider, key string) probeResult {
+	u, err := s.probeURL(p, in.Settings)
+	if err != nil {
+		return errResult(err)
+	}
+	req, err := s.probeRequest(p, in.Settings, u, key)
+	if err != nil {
+		return errResult(err)
+	}
+	o := health.ProbeHTTP(ctx, s.probe, req)
+	return probeResult{verdict: health.Classify(o), obs: o}
+}
+
+func (s *Service) probeDB(ctx context.Context, in integration.Integration, p catalog.Provider, password string) probeResult {
+	st := in.Settings
+	port, _ := strconv.Atoi(st["port"])
+	var tables []string
+	for _, t := range strings.Split(st["tables"], ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			tables = append(tables, t)
+		}
+	}
+	o := health.ProbeDB(ctx, health.DBRequest{Engine: p.Engine, Host: st["host"], Port: port, Database: st["database"],
+		User: st["user"], Password: password, TLSMode: st["tls_mode"], Schema: st["schema"], Tables: tables})
+	return probeResult{verdict: health.Classify(o), obs: o}
+}
+
+func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p catalog.Provider) probeResult {
+	tok, err := s.tokens.AccessToken(ctx, in.ID, false)
+	if err != nil {
+		return tokenFailure(err)
+	}
+	res := s.whoami(ctx, in, p, tok)
+	if res.obs.StatusCode == 401 {
+		// The provider rejected a token we thought valid (expired early,
+		// revoked server-side): refresh once and ask again.
+		tok, err = s.tokens.AccessToken(ctx, in.ID, true)
+		if err != nil {
+			return tokenFailure(err)
+		}
+		res = s.whoami(ctx, in, p, tok)
+	}
+	return res
+}
+
+func (s *Service) whoami(ctx context.Context, in integration.Integration, p catalog.Provider, tok tokens.Token) probeResult {
+	setup, err := s.oauthSetup(ctx, in, p)
+	if err != nil {
+		return errResult(err)
+	}
+	res := probeResult{expiry: tok.Expiry, scopes: tok.Scopes}
+	if setup.userinfo == "" {
+		// Nothing to ask: a token that refreshes is all we can know.
+		res.verdict = health.Classify(health.Observation{StatusCode: 200, RequiredScopes: in.RequiredScopes, GrantedScopes: tok.Scopes})
+		return res
+	}
+	req, err := s.probeRequest(p, in.Settings, setup.userinfo, tok.AccessToken)
+	if err != nil {
+		return errResult(err)
+	}
+	o := health.ProbeHTTP(ctx, s.probe, req)
+	if len(o.GrantedScopes) == 0 {
+		o.GrantedScopes = tok.Scopes
+	}
+	o.RequiredScopes = in.RequiredScopes
+	res.obs, res.verdict = o, health.Classify(o)
+	if len(o.GrantedScopes) > 0 {
+		res.scopes = o.GrantedScopes
+	}
+	return res
+}
+
+// tokenFailure classifies an error from the token manager.
+func tokenFailure(err error) probeResult {
+	var re *tokens.ReauthError
+	if errors.As(err, &re) {
+		return probeResult{verdict: health.Verdict{Status: integration.StatusNeedsReauth, Cause: re.Cause, Problem: integration.NewProblem("problem." + string(re.Cause))}}
+	}
+	var te *oauth.TokenError
+	switch {
+	case errors.Is(err, oauth.ErrServer):
+		return probeResult{verdict: health.Verdict{Status: integration.StatusError, Cause: integration.CauseProviderIssue, Problem: integration.NewProblem("problem.provider_outage", "status", "")}}
+	case errors.As(err, &te):
+		return probeResult{verdict: health.Verdict{Status: integration.StatusError, Cause: integration.CauseProviderIssue, Problem: integration.NewProblem("problem.provider_unexpected", "status", strconv.Itoa(te.Status))}}
+	}
+	var ce *integration.CodedError
+	if errors.As(err, &ce) && errors.Is(err, oauth.ErrNetwork) {
+		err = ce.Cause
+	}
+	return errResult(keychainErr(err))
+}
+
+// transient failures are confirmed before a healthy integration is shown
+// as broken.
+func transient(v health.Verdict) bool {
+	return v.Status == integration.StatusError && (v.Cause == integration.CauseProviderIssue || v.Cause == integration.CauseLocalProblem)
+}
+
+const (
+	confirmAfter = 2                // consecutive transient failures before crying wolf
+	quickRetry   = 30 * time.Second // when the first one is re-checked
+)
+
+// machineOnline reports whether any non-loopback interface is up with an
+// address; when none is, failures are "offline", not the providers' fault.
+func machineOnline() bool {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return true
+	}
+	for _, i := range ifs {
+		if i.Flags&net.FlagUp == 0 || i.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		if addrs, err := i.Addrs(); err == nil && len(addrs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Offline reports whether the last checks found the machine offline.
+func (s *Service) Offline() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.offline
+}
+
+// apply records a probe's outcome: a check event always, a status change
+// when the state really changed.
+func (s *Service) apply(ctx context.Context, in integration.Integration, res probeResult) {
+	v := res.verdict
+	now := s.clock.Now().UTC()
+	s.mu.Lock()
+	if transient(v) && v.Cause == integration.CauseLocalProblem && !machineOnline() {
+		s.offline = true
+	} else {
+		s.offline = false
+	}
+	offline := s.offline
+	healthyBefore := in.Status == integration.StatusConnected || in.Status == integration.StatusDegraded
+	hold := false
+	if transient(v) {
+		s.failures[in.ID]++
+		if offline || (healthyBefore && s.failures[in.ID] < confirmAfter) {
+			hold = true
+			s.retryAt[in.ID] = now.Add(quickRetry)
+		}
+	} else {
+		s.failures[in.ID] = 0
+		delete(s.retryAt, in.ID)
+	}
+	s.mu.Unlock()
+	_ = s.mutate(ctx, in.ID, func(x *integration.Integration) (integration.Event, bool) {
+		x.LastChecked = now
+		ev := integration.Event{Kind: integration.EventCheck, NewStatus: v.Status, Cause: v.Cause, Message: problemCode(v.Problem)}
+		if hold {
+			// Keep the last known state until the failure is confirmed.
+			ev.Detail = "unconfirmed"
+			return ev, true
+		}
+		x.Status, x.Cause, x.Problem = v.Status, v.Cause, v.Problem
+		if v.Status == integration.StatusConnected || v.Status == integration.StatusDegraded {
+			x.LastHealthy = now
+			x.Cause, x.Problem = v.Cause, v.Problem
+			if res.obs.Account != "" {
+				x.Account = res.obs.Account
+			}
+		}
+		if len(res.scopes) > 0 {
+			x.GrantedScopes = res.scopes
+		}
+		if !res.expiry.IsZero() {
+			x.Expiry.AccessExpiresAt = res.expiry
+		}
+		return ev, true
+	}, nil)
+}
+
+// NextDue is when the scheduler should check an integration again.
+func (s *Service) NextDue(in integration.Integration, interval time.Duration) time.Time {
+	s.mu.Lock()
+	r, ok := s.retryAt[in.ID]
+	s.mu.Unlock()
+	if ok {
+		return r
+	}
+	if in.LastChecked.IsZero() {
+		return time.Time{}
+	}
+	next := in.LastChecked.Add(interval)
+	// Refresh ahead of expiry even between checks.
+	if in.Kind == integration.KindOAuth2 && !in.Expiry.AccessExpiresAt.IsZero() {
+		if early := in.Expiry.AccessExpiresAt.Add(-10 * time.Minute); early.Before(next) {
+			next = early
+		}
+	}
+	return next
+}

@@ -1,0 +1,280 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"relink/backend/i18n"
+	"relink/backend/integration"
+	"relink/backend/oauth"
+	"relink/backend/secrets"
+)
+
+// Add creates an integration. API keys and database passwords are checked
+// against the provider before anything is saved; on any failure nothing is
+// left half-created (no row, no keychain item).
+func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, error) {
+	p, ok := s.catalog.Get(strings.TrimSpace(req.Provider))
+	if !ok {
+		return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.unknown_provider", "provider", req.Provider)
+	}
+	name := strings.TrimSpace(req.Name)
+	if err := integration.ValidateName(name); err != nil {
+		return IntegrationView{}, err
+	}
+	settings, err := p.ValidateSettings(req.Settings)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	if _, err := s.store.FindIntegration(ctx, name); err == nil {
+		return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.name_taken", "name", name)
+	}
+	now := s.clock.Now().UTC()
+	in := integration.Integration{
+		ID: newID(name), Name: name, Provider: p.ID, Kind: p.Kind, Settings: settings,
+		RequiredScopes: p.RequiredScopes(settings), CreatedAt: now, UpdatedAt: now,
+	}
+	secret := strings.TrimSpace(req.Secret)
+	slot := ""
+	var res probeResult
+	switch p.Kind {
+	case integration.KindOAuth2:
+		in.Status, in.Problem = integration.StatusNeedsReauth, integration.NewProblem("problem.not_authorized")
+		if secret != "" {
+			slot = SlotClientSecret
+		} else if p.OAuth.ClientSecret == "required" {
+			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", "client_secret")
+		}
+	default:
+		if secret == "" {
+			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", p.SecretField())
+		}
+		slot = secretSlot(p.Kind)
+		if res, err = s.verifySecret(ctx, in, secret); err != nil {
+			return IntegrationView{}, err
+		}
+		in.Status, in.Cause, in.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem
+		in.Account, in.LastChecked, in.LastHealthy = res.obs.Account, now, now
+	}
+	if slot != "" {
+		if err := s.secrets.Set(ctx, in.ID, slot, secret); err != nil {
+			return IntegrationView{}, err
+		}
+	}
+	if err := s.store.CreateIntegration(ctx, in); err != nil {
+		if slot != "" {
+			s.secrets.DeleteAll(context.Background(), in.ID)
+		}
+		return IntegrationView{}, err
+	}
+	evs := []integration.Event{{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCreated, NewStatus: in.Status, Account: in.Account}}
+	if p.Kind != integration.KindOAuth2 {
+		evs = append(evs, integration.Event{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCheck, NewStatus: in.Status, Cause: in.Cause, Message: problemCode(in.Problem)})
+	}
+	_ = s.store.AppendEvents(ctx, evs...)
+	v := s.View(in)
+	s.emit(EventIntegrationChanged, v)
+	return v, nil
+}
+
+// Update changes an integration's name and settings.
+func (s *Service) Update(ctx context.Context, id, name string, settings map[string]string) (IntegrationView, error) {
+	in, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	p, err := s.provider(in)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	name = strings.TrimSpace(name)
+	if err := integration.ValidateName(name); err != nil {
+		return IntegrationView{}, err
+	}
+	clean, err := p.ValidateSettings(settings)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	var changed []string
+	for k := range union(in.Settings, clean) {
+		if in.Settings[k] != clean[k] {
+			changed = append(changed, k)
+		}
+	}
+	if name != in.Name {
+		changed = append(changed, "name")
+	}
+	sort.Strings(changed)
+	var out integration.Integration
+	err = s.mutate(ctx, id, func(x *integration.Integration) (integration.Event, bool) {
+		x.Name, x.Settings = name, clean
+		x.RequiredScopes = p.RequiredScopes(clean)
+		// Keys only: settings are not secret but the event says what
+		// changed, not to what.
+		return integration.Event{Kind: integration.EventSettingChange, Detail: strings.Join(changed, ",")}, len(changed) > 0
+	}, &out)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	return s.View(out), nil
+}
+
+func union(a, b map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// Remove revokes the integration's tokens where the provider supports it
+// and always deletes its keychain items and its row (history is kept).
+func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
+	in, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return RemoveResult{}, err
+	}
+	var res RemoveResult
+	if in.Kind == integration.KindOAuth2 {
+		res = s.revoke(ctx, in)
+	}
+	s.tokens.Forget(ctx, id)
+	if err := s.secrets.DeleteAll(ctx, id); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+		return res, fmt.Errorf("remove %s: %w", in.Name, err)
+	}
+	_ = s.store.AppendEvents(ctx, integration.Event{Time: s.clock.Now().UTC(), IntegrationID: id, Integration: in.Name,
+		Kind: integration.EventRemoved, OldStatus: in.Status, Account: in.Account, Detail: map[bool]string{true: "revoked", false: ""}[res.Revoked]})
+	if err := s.store.DeleteIntegration(ctx, id); err != nil {
+		return res, err
+	}
+	s.emit(EventIntegrationRemoved, map[string]string{"id": id})
+	return res, nil
+}
+
+// revoke is best effort: offline or unsupported revocation is reported but
+// never blocks the local deletion.
+func (s *Service) revoke(ctx context.Context, in integration.Integration) RemoveResult {
+	p, err := s.provider(in)
+	if err != nil {
+		return RemoveResult{Problem: integration.AsProblem(err)}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	setup, err := s.oauthSetup(rctx, in, p)
+	if err != nil {
+		return RemoveResult{Problem: integration.AsProblem(err)}
+	}
+	if setup.cfg.RevokeURL == "" {
+		return RemoveResult{}
+	}
+	rt, err := s.tokens.RefreshToken(rctx, in.ID)
+	if err != nil {
+		return RemoveResult{}
+	}
+	if err := oauth.Revoke(rctx, s.http, setup.cfg, rt, "refresh_token"); err != nil {
+		return RemoveResult{Problem: integration.AsProblem(err)}
+	}
+	return RemoveResult{Revoked: true}
+}
+
+// Navigate asks the window to show a view (tray and notification clicks).
+type Navigate struct {
+	View          string `json:"view"`
+	IntegrationID string `json:"integrationId,omitempty"`
+	Reauth        bool   `json:"reauth,omitempty"`
+}
+
+// Navigate tells the frontend to open a view.
+func (s *Service) Navigate(n Navigate) { s.emit(EventNavigate, n) }
+
+// SystemLocale is the OS locale as a BCP 47-ish tag ("es-ES").
+func (s *Service) SystemLocale() string {
+	l := i18n.SystemLocale(s.getenv)
+	if i := strings.IndexAny(l, ".@"); i >= 0 {
+		l = l[:i]
+	}
+	if l == "C" || l == "POSIX" || l == "" {
+		return "en"
+	}
+	return strings.ReplaceAll(l, "_", "-")
+}
+
+// Language is the language in effect: the setting, else the OS locale.
+func (s *Service) Language(ctx context.Context) string {
+	if st, err := s.Settings(ctx); err == nil && st.Language != "" {
+		return st.Language
+	}
+	return s.i18n.Match(s.SystemLocale())
+}
+
+// ExportCSVFile writes the filtered history to path (atomically).
+func (s *Service) ExportCSVFile(ctx context.Context, path string, f HistoryFilter) error {
+	sf, err := toStoreFilter(f)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".relink-export-*")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := s.store.ExportCSV(ctx, tmp, sf); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Items lists what the scheduler watches and when each is due.
+func (s *Service) Items(ctx context.Context, interval time.Duration) ([]ItemDue, error) {
+	ins, err := s.store.ListIntegrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ItemDue, 0, len(ins))
+	for _, in := range ins {
+		out = append(out, ItemDue{ID: in.ID, Paused: in.Paused, NextDue: s.NextDue(in, interval)})
+	}
+	return out, nil
+}
+
+// ItemDue is one scheduled integration.
+type ItemDue struct {
+	ID      string
+	Paused  bool
+	NextDue time.Time
+}
+
+// Prune deletes history older than the retention in small batches with
+// pauses, so it never holds the database for long.
+func (s *Service) Prune(ctx context.Context, retention time.Duration) (int, error) {
+	cut := s.clock.Now().Add(-retention)
+	total := 0
+	for {
+		n, err := s.store.Prune(ctx, cut, 500)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Reload tells the window to refetch everything (another process wrote).
+func (s *Service) Reload() { s.emit(EventReload, nil) }

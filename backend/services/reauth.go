@@ -1,0 +1,385 @@
+package services
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"relink/backend/integration"
+	"relink/backend/oauth"
+	"relink/backend/tokens"
+)
+
+// refresher lets the token manager refresh with the integration's
+// provider configuration.
+type refresher struct{ s *Service }
+
+func (r refresher) Refresh(ctx context.Context, id, refreshToken string) (*oauth.Token, error) {
+	in, err := r.s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.s.provider(in)
+	if err != nil {
+		return nil, err
+	}
+	setup, err := r.s.oauthSetup(ctx, in, p)
+	if err != nil {
+		return nil, err
+	}
+	return oauth.Refresh(ctx, r.s.http, setup.cfg, refreshToken)
+}
+
+// recordRefresh writes a refresh event (never the token).
+func (s *Service) recordRefresh(id string, rotated bool, err error) {
+	ev := integration.Event{Time: s.clock.Now().UTC(), IntegrationID: id, Kind: integration.EventRefresh, Message: "refresh.ok"}
+	if in, gerr := s.store.GetIntegration(context.Background(), id); gerr == nil {
+		ev.Integration = in.Name
+	}
+	if rotated {
+		ev.Detail = "rotated"
+	}
+	if err != nil {
+		ev.Message = integration.AsProblem(err).Code
+		ev.Detail = ""
+	}
+	_ = s.store.AppendEvents(context.Background(), ev)
+}
+
+// ReauthOptions shape one reauthorization.
+type ReauthOptions struct {
+	NoBrowser bool
+	Device    bool
+	Timeout   time.Duration
+	// OnURL receives the authorization URL; opened is false when no
+	// browser could be opened (show the URL to copy).
+	OnURL        func(url string, opened bool)
+	OnDeviceCode func(uri, code string)
+	// ConfirmAccount decides whether a different account may replace the
+	// previous one (the wrong-account guard).
+	ConfirmAccount func(previous, next string) bool
+}
+
+// Reauthorize runs an OAuth authorization in place: same id, settings and
+// history; only the credentials change.
+func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions) (IntegrationView, error) {
+	in, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	if in.Kind != integration.KindOAuth2 {
+		return s.View(in), integration.NewProblem("error.not_oauth")
+	}
+	p, err := s.provider(in)
+	if err != nil {
+		return s.View(in), err
+	}
+	setup, err := s.oauthSetup(ctx, in, p)
+	if err != nil {
+		return s.View(in), err
+	}
+	var tok *oauth.Token
+	if opts.Device {
+		tok, err = oauth.DeviceAuthorize(ctx, s.http, setup.cfg, func(d oauth.DeviceCode) {
+			if opts.OnDeviceCode != nil {
+				opts.OnDeviceCode(d.VerificationURI, d.UserCode)
+			}
+		})
+	} else {
+		var opener oauth.Opener
+		if !opts.NoBrowser && s.opener != nil {
+			opener = s.opener
+		}
+		tok, err = oauth.Authorize(ctx, oauth.Request{Config: setup.cfg, Opener: opener, HTTP: s.http, Timeout: opts.Timeout,
+			OnURL: opts.OnURL, Page: s.callbackPage})
+	}
+	if err != nil {
+		s.recordError(ctx, in, err)
+		return s.View(in), err
+	}
+	res := s.whoami(ctx, in, p, tokenOf(tok))
+	account := res.obs.Account
+	if in.Account != "" && account != "" && !strings.EqualFold(in.Account, account) {
+		if opts.ConfirmAccount == nil || !opts.ConfirmAccount(in.Account, account) {
+			// Discard the new grant rather than leave it usable.
+			if setup.cfg.RevokeURL != "" && tok.RefreshToken != "" {
+				rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				oauth.Revoke(rctx, s.http, setup.cfg, tok.RefreshToken, "refresh_token")
+				cancel()
+			}
+			return s.View(in), integration.NewProblem("error.account_change_declined")
+		}
+	}
+	if err := s.tokens.Store(ctx, id, tok); err != nil {
+		return s.View(in), err
+	}
+	var out integration.Integration
+	now := s.clock.Now().UTC()
+	err = s.mutate(ctx, id, func(x *integration.Integration) (integration.Event, bool) {
+		x.Status, x.Cause, x.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem
+		if x.Status == "" {
+			x.Status = integration.StatusConnected
+		}
+		if account != "" {
+			x.Account = account
+		}
+		x.GrantedScopes = res.scopes
+		x.Expiry.AccessExpiresAt = tok.Expiry
+		x.Expiry.RefreshExpiresAt = tok.RefreshExpiry
+		if x.Expiry.RefreshExpiresAt.IsZero() {
+			if d := p.RefreshLifetime(); d > 0 && tok.RefreshToken != "" {
+				x.Expiry.RefreshExpiresAt = now.Add(d)
+			} else if tok.RefreshToken == "" && !tok.Expiry.IsZero() {
+				// No refresh token: the access token's expiry is the hard one.
+				x.Expiry.RefreshExpiresAt = tok.Expiry
+			}
+		}
+		x.LastChecked, x.LastHealthy = now, now
+		return integration.Event{Kind: integration.EventReauthorize, NewStatus: x.Status, Account: x.Account, Message: "reauthorize.ok"}, true
+	}, &out)
+	s.mu.Lock()
+	s.failures[id] = 0
+	delete(s.retryAt, id)
+	s.mu.Unlock()
+	if err != nil {
+		return s.View(in), err
+	}
+	return s.View(out), nil
+}
+
+func tokenOf(t *oauth.Token) tokens.Token {
+	return tokens.Token{AccessToken: t.AccessToken, Expiry: t.Expiry, Scopes: t.Scopes}
+}
+
+// recordError writes a failed repair to history (the code only).
+func (s *Service) recordError(ctx context.Context, in integration.Integration, err error) {
+	_ = s.store.AppendEvents(ctx, integration.Event{Time: s.clock.Now().UTC(), IntegrationID: in.ID, Integration: in.Name,
+		Kind: integration.EventError, Message: integration.AsProblem(err).Code})
+}
+
+func (s *Service) callbackPage(ok bool, p *integration.Problem) []byte {
+	lang := s.lang()
+	if ok {
+		return oauth.RenderPage(s.i18n.T(lang, "callback.ok.title", nil), s.i18n.T(lang, "callback.ok.body", nil), true)
+	}
+	body := s.i18n.T(lang, "callback.fail.body", nil)
+	if p != nil {
+		body = s.i18n.Problem(lang, p) + " " + body
+	}
+	return oauth.RenderPage(s.i18n.T(lang, "callback.fail.title", nil), body, false)
+}
+
+// attempt is one reauthorization running for the window.
+type attempt struct {
+	id            string
+	integrationID string
+	cancel        context.CancelFunc
+	confirm       chan bool
+}
+
+func newAttemptID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// StartReauth begins repairing an integration from the window. OAuth runs
+// in the background and reports through "reauth:progress"; API keys and
+// databases answer mode "secret" so the UI asks for the new secret.
+func (s *Service) StartReauth(ctx context.Context, id string, show func()) (ReauthStart, error) {
+	in, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return ReauthStart{}, err
+	}
+	a := &attempt{id: newAttemptID(), integrationID: id, confirm: make(chan bool, 1)}
+	if in.Kind != integration.KindOAuth2 {
+		return ReauthStart{AttemptID: a.id, Mode: "secret"}, nil
+	}
+	actx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	s.mu.Lock()
+	for _, other := range s.attempts {
+		if other.integrationID == id {
+			// One attempt per integration: a new click replaces the old.
+			other.cancel()
+		}
+	}
+	s.attempts[a.id] = a
+	s.mu.Unlock()
+	progress := func(p ReauthProgress) {
+		p.AttemptID, p.IntegrationID = a.id, id
+		s.emit(EventReauthProgress, p)
+	}
+	go func() {
+		defer func() {
+			cancel()
+			s.mu.Lock()
+			delete(s.attempts, a.id)
+			s.mu.Unlock()
+		}()
+		_, err := s.Reauthorize(actx, id, ReauthOptions{
+			OnURL: func(url string, opened bool) {
+				progress(ReauthProgress{Stage: StageWaiting, URL: url, BrowserFailed: !opened})
+			},
+			ConfirmAccount: func(prev, next string) bool {
+				progress(ReauthProgress{Stage: StageConfirmAccount, Account: next, PreviousAccount: prev})
+				select {
+				case ok := <-a.confirm:
+					return ok
+				case <-actx.Done():
+					return false
+				}
+			},
+		})
+		switch {
+		case err == nil:
+			progress(ReauthProgress{Stage: StageDone})
+			if show != nil {
+				show()
+			}
+		case errors.Is(err, oauth.ErrCanceled):
+			progress(ReauthProgress{Stage: StageCanceled})
+		default:
+			progress(ReauthProgress{Stage: StageFailed, Problem: integration.AsProblem(err)})
+			if show != nil {
+				show()
+			}
+		}
+	}()
+	return ReauthStart{AttemptID: a.id, Mode: "browser"}, nil
+}
+
+// CancelReauth stops an attempt; its loopback listener closes.
+func (s *Service) CancelReauth(attemptID string) error {
+	s.mu.Lock()
+	a, ok := s.attempts[attemptID]
+	s.mu.Unlock()
+	if !ok {
+		return integration.NewProblem("error.attempt_not_found")
+	}
+	a.cancel()
+	return nil
+}
+
+// ConfirmAccount answers the wrong-account question of an attempt.
+func (s *Service) ConfirmAccount(attemptID string, accept bool) error {
+	s.mu.Lock()
+	a, ok := s.attempts[attemptID]
+	s.mu.Unlock()
+	if !ok {
+		return integration.NewProblem("error.attempt_not_found")
+	}
+	select {
+	case a.confirm <- accept:
+	default:
+	}
+	return nil
+}
+
+// verifySecret probes with a candidate secret; only a healthy answer
+// (connected or degraded) lets it be saved.
+func (s *Service) verifySecret(ctx context.Context, in integration.Integration, secret string) (probeResult, error) {
+	p, err := s.provider(in)
+	if err != nil {
+		return probeResult{}, err
+	}
+	var res probeResult
+	switch in.Kind {
+	case integration.KindAPIKey:
+		res = s.probeKey(ctx, in, p, secret)
+	case integration.KindDatabase:
+		res = s.probeDB(ctx, in, p, secret)
+	default:
+		return probeResult{}, integration.NewProblem("error.not_oauth")
+	}
+	switch res.verdict.Status {
+	case integration.StatusConnected, integration.StatusDegraded:
+		return res, nil
+	case integration.StatusNeedsReauth:
+		return res, integration.NewProblem("error.secret_rejected", "reason", s.i18n.Problem(s.lang(), res.verdict.Problem))
+	}
+	return res, integration.NewProblem("error.secret_unverified", "reason", s.i18n.Problem(s.lang(), res.verdict.Problem))
+}
+
+// SubmitSecret replaces an API key or database password after checking it
+// against the provider; a rejected secret is never saved.
+func (s *Service) SubmitSecret(ctx context.Context, id, secret string) (IntegrationView, error) {
+	in, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	secret = strings.TrimSpace(secret)
+	if secret == "" {
+		return s.View(in), integration.NewProblem("error.secret_required", "field", secretSlot(in.Kind))
+	}
+	res, err := s.verifySecret(ctx, in, secret)
+	if err != nil {
+		s.recordError(ctx, in, err)
+		return s.View(in), err
+	}
+	if err := s.secrets.Set(ctx, id, secretSlot(in.Kind), secret); err != nil {
+		return s.View(in), err
+	}
+	var out integration.Integration
+	now := s.clock.Now().UTC()
+	err = s.mutate(ctx, id, func(x *integration.Integration) (integration.Event, bool) {
+		x.Status, x.Cause, x.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem
+		if res.obs.Account != "" {
+			x.Account = res.obs.Account
+		}
+		x.LastChecked, x.LastHealthy = now, now
+		return integration.Event{Kind: integration.EventReauthorize, NewStatus: x.Status, Account: x.Account, Message: "reauthorize.ok"}, true
+	}, &out)
+	if err != nil {
+		return s.View(in), err
+	}
+	return s.View(out), nil
+}
+
+func secretSlot(k integration.Kind) string {
+	if k == integration.KindDatabase {
+		return SlotPassword
+	}
+	return SlotAPIKey
+}
+
+// Token returns a credential for scripts: a valid OAuth access token
+// (refreshed if needed) or the API key.
+func (s *Service) Token(ctx context.Context, id string) (string, error) {
+	in, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	switch in.Kind {
+	case integration.KindOAuth2:
+		t, err := s.tokens.AccessToken(ctx, id, false)
+		if err != nil {
+			res := tokenFailure(err)
+			if res.verdict.Status == integration.StatusNeedsReauth {
+				s.apply(ctx, in, res)
+			}
+			return "", err
+		}
+		return t.AccessToken, nil
+	case integration.KindAPIKey:
+		k, err := s.secrets.Get(ctx, id, SlotAPIKey)
+		if err != nil {
+			return "", err
+		}
+		return k, nil
+	}
+	return "", integration.NewProblem("error.token_not_supported")
+}
+
+func sortViews(v []IntegrationView) {
+	sort.SliceStable(v, func(i, j int) bool {
+		if v[i].Severity != v[j].Severity {
+			return v[i].Severity > v[j].Severity
+		}
+		return strings.ToLower(v[i].Name) < strings.ToLower(v[j].Name)
+	})
+}

@@ -1,0 +1,366 @@
+// Package services is Relink's application layer: it composes the store,
+// keychain, catalog, OAuth flow, token manager and health probes into the
+// operations the window, tray and command line share.
+package services
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"relink/backend/catalog"
+	"relink/backend/health"
+	"relink/backend/i18n"
+	"relink/backend/integration"
+	"relink/backend/oauth"
+	"relink/backend/secrets"
+	"relink/backend/store"
+	"relink/backend/tokens"
+)
+
+// Clock is the time source; tests pass a fixed one.
+type Clock interface{ Now() time.Time }
+
+// Emitter sends events to the frontend (Wails runtime.EventsEmit in the
+// window, nothing in the CLI).
+type Emitter interface {
+	Emit(name string, payload any)
+}
+
+// SecretStore is the keychain as the services use it.
+type SecretStore interface {
+	Get(ctx context.Context, id, slot string) (string, error)
+	Set(ctx context.Context, id, slot, value string) error
+	Delete(ctx context.Context, id, slot string) error
+	DeleteAll(ctx context.Context, id string) error
+}
+
+// Opener opens a URL in the user's browser.
+type Opener interface {
+	Open(url string) error
+}
+
+// Keychain slots.
+const (
+	SlotAPIKey       = "api_key"
+	SlotPassword     = "password"
+	SlotClientSecret = "client_secret"
+	SlotSSHKey       = "ssh_key"
+)
+
+// Config holds the service's dependencies.
+type Config struct {
+	Store   *store.Store
+	Secrets SecretStore
+	Catalog *catalog.Catalog
+	I18n    *i18n.Catalog
+	Opener  Opener
+	Emitter Emitter
+	Clock   Clock
+	// HTTP is used for token, metadata and revocation requests; Probe for
+	// health checks.
+	HTTP  *http.Client
+	Probe *http.Client
+	// DataDir holds the cross-process refresh locks.
+	DataDir string
+	Lang    func() string
+	Version string
+	Getenv  func(string) string
+}
+
+// Service is the application layer.
+type Service struct {
+	store      *store.Store
+	secrets    SecretStore
+	catalog    *catalog.Catalog
+	i18n       *i18n.Catalog
+	tokens     *tokens.Manager
+	opener     Opener
+	emitter    Emitter
+	clock      Clock
+	http       *http.Client
+	probe      *http.Client
+	lang       func() string
+	version    string
+	getenv     func(string) string
+	dataDir    string
+	onSettings []func(Settings)
+	onChange   []func(old, new integration.Integration)
+
+	mu       sync.Mutex
+	attempts map[string]*attempt
+	failures map[string]int       // consecutive transient failures
+	retryAt  map[string]time.Time // quick re-checks before crying wolf
+	offline  bool
+	metadata map[string]cachedMetadata
+}
+
+// New builds a Service; nil optional dependencies get harmless defaults.
+func New(cfg Config) *Service {
+	s := &Service{
+		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
+		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
+		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, dataDir: cfg.DataDir,
+		attempts: map[string]*attempt{}, failures: map[string]int{}, retryAt: map[string]time.Time{},
+		metadata: map[string]cachedMetadata{},
+	}
+	if s.clock == nil {
+		s.clock = systemClock{}
+	}
+	if s.http == nil {
+		s.http = oauth.NewHTTPClient(30 * time.Second)
+	}
+	if s.probe == nil {
+		s.probe = health.NewProbeClient(20 * time.Second)
+	}
+	if s.lang == nil {
+		s.lang = func() string { return i18n.Fallback }
+	}
+	if s.getenv == nil {
+		s.getenv = func(string) string { return "" }
+	}
+	s.tokens = tokens.NewManager(tokens.Config{
+		Secrets: cfg.Secrets, Refresher: refresher{s}, Clock: s.clock, LockDir: cfg.DataDir,
+		IsNotFound: func(err error) bool { return errors.Is(err, secrets.ErrNotFound) },
+		OnRefresh:  s.recordRefresh,
+	})
+	return s
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// SetEmitter replaces the emitter once the window exists.
+func (s *Service) SetEmitter(e Emitter) { s.emitter = e }
+
+// OnSettingsChanged registers a listener for saved settings.
+func (s *Service) OnSettingsChanged(f func(Settings)) { s.onSettings = append(s.onSettings, f) }
+
+// OnStatusChanged registers a listener for status transitions (tray,
+// notifications).
+func (s *Service) OnStatusChanged(f func(old, new integration.Integration)) {
+	s.onChange = append(s.onChange, f)
+}
+
+func (s *Service) emit(name string, payload any) {
+	if s.emitter != nil {
+		s.emitter.Emit(name, payload)
+	}
+}
+
+func newID(name string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return integration.Slug(name) + "-" + hex.EncodeToString(b)
+}
+
+// View derives what the UI shows from a stored integration.
+func (s *Service) View(in integration.Integration) IntegrationView {
+	now := s.clock.Now()
+	status := integration.EffectiveStatus(in, now)
+	v := IntegrationView{
+		ID: in.ID, Name: in.Name, Provider: in.Provider, ProviderName: in.Provider, Kind: in.Kind,
+		Group: "saas", Icon: in.Provider, Settings: in.Settings, Account: in.Account,
+		RequiredScopes: nonNil(in.RequiredScopes), GrantedScopes: nonNil(in.GrantedScopes),
+		MissingScopes: nonNil(integration.MissingScopes(in.RequiredScopes, in.GrantedScopes)),
+		Status:        status, Severity: integration.Severity(status), Cause: in.Cause, Problem: in.Problem,
+		Paused: in.Paused, LastChecked: optTime(in.LastChecked), LastHealthy: optTime(in.LastHealthy),
+		AccessExpiresAt: optTime(in.Expiry.AccessExpiresAt), RefreshExpiresAt: optTime(in.Expiry.RefreshExpiresAt),
+		NeedsAttention: integration.NeedsAttention(status),
+	}
+	if status == integration.StatusExpiring && v.Cause == "" {
+		v.Cause = integration.CauseTokenExpired
+		v.Problem = integration.NewProblem("problem.expiring_soon", "date", in.Expiry.RefreshExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if v.Settings == nil {
+		v.Settings = map[string]string{}
+	}
+	if p, ok := s.catalog.Get(in.Provider); ok {
+		v.ProviderName, v.Group, v.Icon = p.Name, string(p.Group), p.Icon
+		v.DocsURL = p.DocsURL()
+		v.HelpURL = p.HelpURL(in.Cause)
+	}
+	return v
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ListIntegrations returns every integration, most severe first, then by
+// name — the order the page, tray and CLI all show.
+func (s *Service) ListIntegrations(ctx context.Context) ([]IntegrationView, error) {
+	ins, err := s.store.ListIntegrations(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list integrations: %w", err)
+	}
+	out := make([]IntegrationView, 0, len(ins))
+	for _, in := range ins {
+		out = append(out, s.View(in))
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Severity != out[j].Severity {
+			return out[i].Severity > out[j].Severity
+		}
+		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
+	})
+	return out, nil
+}
+
+// Find resolves a name or id.
+func (s *Service) Find(ctx context.Context, ref string) (IntegrationView, error) {
+	in, err := s.store.FindIntegration(ctx, ref)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	return s.View(in), nil
+}
+
+// Get returns one integration's view by id.
+func (s *Service) Get(ctx context.Context, id string) (IntegrationView, error) {
+	in, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	return s.View(in), nil
+}
+
+// SetPaused pauses or resumes monitoring of one integration.
+func (s *Service) SetPaused(ctx context.Context, id string, paused bool) (IntegrationView, error) {
+	var out integration.Integration
+	err := s.mutate(ctx, id, func(in *integration.Integration) (integration.Event, bool) {
+		in.Paused = paused
+		return integration.Event{Kind: integration.EventSettingChange, Message: map[bool]string{true: "event.paused", false: "event.resumed"}[paused]}, true
+	}, &out)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	return s.View(out), nil
+}
+
+// mutate loads, changes and saves one integration, records the event the
+// change returns and tells listeners. It is the one place status changes
+// are written, so history and live updates never miss one.
+func (s *Service) mutate(ctx context.Context, id string, change func(*integration.Integration) (integration.Event, bool), out *integration.Integration) error {
+	old, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return err
+	}
+	in := old
+	in.Settings = cloneMap(old.Settings)
+	ev, record := change(&in)
+	now := s.clock.Now().UTC()
+	in.UpdatedAt = now
+	if err := s.store.UpdateIntegration(ctx, in); err != nil {
+		return fmt.Errorf("save %s: %w", id, err)
+	}
+	var evs []integration.Event
+	if record {
+		ev.Time, ev.IntegrationID, ev.Integration = now, in.ID, in.Name
+		evs = append(evs, ev)
+	}
+	oldStatus := integration.EffectiveStatus(old, now)
+	newStatus := integration.EffectiveStatus(in, now)
+	if oldStatus != newStatus || old.Cause != in.Cause {
+		evs = append(evs, integration.Event{
+			Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventStatusChange,
+			OldStatus: oldStatus, NewStatus: newStatus, Cause: in.Cause, Message: problemCode(in.Problem),
+		})
+	}
+	if len(evs) > 0 {
+		if err := s.store.AppendEvents(ctx, evs...); err != nil {
+			return fmt.Errorf("record history for %s: %w", id, err)
+		}
+	}
+	s.emit(EventIntegrationChanged, s.View(in))
+	if oldStatus != newStatus {
+		for _, f := range s.onChange {
+			f(old, in)
+		}
+	}
+	if out != nil {
+		*out = in
+	}
+	return nil
+}
+
+func problemCode(p *integration.Problem) string {
+	if p == nil {
+		return ""
+	}
+	return p.Code
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// History returns one page of events.
+func (s *Service) History(ctx context.Context, f HistoryFilter) (HistoryPage, error) {
+	sf, err := toStoreFilter(f)
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	evs, err := s.store.QueryEvents(ctx, sf)
+	if err != nil {
+		return HistoryPage{}, fmt.Errorf("history: %w", err)
+	}
+	page := HistoryPage{Events: evs}
+	if page.Events == nil {
+		page.Events = []integration.Event{}
+	}
+	if n := len(evs); n > 0 && n == limitOf(sf.Limit) {
+		page.NextBeforeID = evs[n-1].ID
+	}
+	return page, nil
+}
+
+func limitOf(l int) int {
+	if l <= 0 {
+		return 50
+	}
+	if l > 1000 {
+		return 1000
+	}
+	return l
+}
+
+func toStoreFilter(f HistoryFilter) (store.EventFilter, error) {
+	sf := store.EventFilter{IntegrationID: f.IntegrationID, Statuses: f.Statuses, Causes: f.Causes, BeforeID: f.BeforeID, Limit: limitOf(f.Limit)}
+	for _, k := range f.Kinds {
+		sf.Kinds = append(sf.Kinds, integration.EventKind(k))
+	}
+	parse := func(field, v string) (time.Time, error) {
+		if v == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return time.Time{}, integration.NewProblem("error.field_invalid", "field", field)
+		}
+		return t, nil
+	}
+	var err error
+	if sf.Since, err = parse("since", f.Since); err != nil {
+		return sf, err
+	}
+	if sf.Until, err = parse("until", f.Until); err != nil {
+		return sf, err
+	}
+	return sf, nil
+}

@@ -1,0 +1,94 @@
+package services
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"relink/backend/integration"
+)
+
+// Settings are the user's preferences, stored as one JSON value in the
+// store's settings table.
+type Settings struct {
+	Language             string `json:"language"` // "" follows the OS locale
+	Notifications        bool   `json:"notifications"`
+	CloseToTray          bool   `json:"closeToTray"`
+	OpenAtLogin          bool   `json:"openAtLogin"`
+	RefreshMarginMinutes int    `json:"refreshMarginMinutes"`
+	RetentionDays        int    `json:"retentionDays"`
+	CheckIntervalMinutes int    `json:"checkIntervalMinutes"`
+	MonitoringPaused     bool   `json:"monitoringPaused"`
+}
+
+// DefaultSettings are what a new user gets.
+func DefaultSettings() Settings {
+	return Settings{
+		Notifications:        true,
+		CloseToTray:          true,
+		RefreshMarginMinutes: 10,
+		RetentionDays:        365,
+		CheckIntervalMinutes: 15,
+	}
+}
+
+const settingsKey = "app.settings"
+
+// Validate rejects values the app cannot honour, naming the field.
+func (s Settings) Validate(languages []string) error {
+	bad := func(field string) error {
+		return integration.NewProblem("error.field_invalid", "field", field)
+	}
+	if s.Language != "" {
+		ok := false
+		for _, l := range languages {
+			ok = ok || l == s.Language
+		}
+		if !ok {
+			return bad("language")
+		}
+	}
+	switch {
+	case s.RefreshMarginMinutes < 1 || s.RefreshMarginMinutes > 24*60:
+		return bad("refreshMarginMinutes")
+	case s.RetentionDays < 1 || s.RetentionDays > 3650:
+		return bad("retentionDays")
+	case s.CheckIntervalMinutes < 1 || s.CheckIntervalMinutes > 24*60:
+		return bad("checkIntervalMinutes")
+	}
+	return nil
+}
+
+// Settings returns the saved settings, or the defaults.
+func (s *Service) Settings(ctx context.Context) (Settings, error) {
+	out := DefaultSettings()
+	raw, ok, err := s.store.Setting(ctx, settingsKey)
+	if err != nil {
+		return out, fmt.Errorf("load settings: %w", err)
+	}
+	if ok {
+		if err := json.Unmarshal([]byte(raw), &out); err != nil {
+			return DefaultSettings(), nil
+		}
+	}
+	return out, nil
+}
+
+// SaveSettings validates and stores settings and tells every listener.
+func (s *Service) SaveSettings(ctx context.Context, in Settings) (Settings, error) {
+	if err := in.Validate(s.i18n.Languages()); err != nil {
+		return Settings{}, err
+	}
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return Settings{}, fmt.Errorf("encode settings: %w", err)
+	}
+	if err := s.store.SetSetting(ctx, settingsKey, string(raw)); err != nil {
+		return Settings{}, fmt.Errorf("save settings: %w", err)
+	}
+	s.emit(EventSettingsChanged, in)
+	for _, f := range s.onSettings {
+		f(in)
+	}
+	return in, nil
+}

@@ -1,0 +1,118 @@
+package services
+
+import (
+	"time"
+
+	"relink/backend/integration"
+)
+
+// IntegrationView is what the window and `relink list --json` see: the
+// stored metadata plus the derived fields the UI needs. It never holds a
+// secret.
+type IntegrationView struct {
+	ID               string               `json:"id"`
+	Name             string               `json:"name"`
+	Provider         string               `json:"provider"`
+	ProviderName     string               `json:"providerName"`
+	Kind             integration.Kind     `json:"kind"`
+	Group            string               `json:"group"`
+	Icon             string               `json:"icon"`
+	Settings         map[string]string    `json:"settings"`
+	Account          string               `json:"account"`
+	RequiredScopes   []string             `json:"requiredScopes"`
+	GrantedScopes    []string             `json:"grantedScopes"`
+	MissingScopes    []string             `json:"missingScopes"`
+	Status           integration.Status   `json:"status"`
+	Severity         int                  `json:"severity"`
+	Cause            integration.Cause    `json:"cause"`
+	Problem          *integration.Problem `json:"problem,omitempty"`
+	Paused           bool                 `json:"paused"`
+	LastChecked      *time.Time           `json:"lastChecked,omitempty"`
+	LastHealthy      *time.Time           `json:"lastHealthy,omitempty"`
+	AccessExpiresAt  *time.Time           `json:"accessExpiresAt,omitempty"`
+	RefreshExpiresAt *time.Time           `json:"refreshExpiresAt,omitempty"`
+	DocsURL          string               `json:"docsUrl,omitempty"`
+	HelpURL          string               `json:"helpUrl,omitempty"`
+	NeedsAttention   bool                 `json:"needsAttention"`
+}
+
+// AddRequest creates an integration. Secret is the provider's secret field
+// (API key, database password or optional OAuth client secret); it goes to
+// the keychain only.
+type AddRequest struct {
+	Provider string            `json:"provider"`
+	Name     string            `json:"name"`
+	Settings map[string]string `json:"settings"`
+	Secret   string            `json:"secret,omitempty"`
+}
+
+// RemoveResult reports whether the provider revoked the credentials; local
+// deletion always happens.
+type RemoveResult struct {
+	Revoked bool                 `json:"revoked"`
+	Problem *integration.Problem `json:"problem,omitempty"`
+}
+
+// ReauthStart tells the UI how a reauthorization proceeds.
+type ReauthStart struct {
+	AttemptID string `json:"attemptId"`
+	Mode      string `json:"mode"` // "browser" or "secret"
+	URL       string `json:"url,omitempty"`
+}
+
+// Reauthorization stages reported through the "reauth:progress" event.
+const (
+	StageWaiting        = "waiting"
+	StageExchanging     = "exchanging"
+	StageConfirmAccount = "confirm_account"
+	StageDone           = "done"
+	StageFailed         = "failed"
+	StageCanceled       = "canceled"
+)
+
+// ReauthProgress is the payload of "reauth:progress".
+type ReauthProgress struct {
+	AttemptID       string               `json:"attemptId"`
+	IntegrationID   string               `json:"integrationId"`
+	Stage           string               `json:"stage"`
+	URL             string               `json:"url,omitempty"`
+	Problem         *integration.Problem `json:"problem,omitempty"`
+	Account         string               `json:"account,omitempty"`
+	PreviousAccount string               `json:"previousAccount,omitempty"`
+	BrowserFailed   bool                 `json:"browserFailed,omitempty"`
+}
+
+// HistoryFilter selects history events for the History view and CSV export.
+type HistoryFilter struct {
+	IntegrationID string               `json:"integrationId,omitempty"`
+	Statuses      []integration.Status `json:"statuses,omitempty"`
+	Causes        []integration.Cause  `json:"causes,omitempty"`
+	Kinds         []string             `json:"kinds,omitempty"`
+	Since         string               `json:"since,omitempty"`
+	Until         string               `json:"until,omitempty"`
+	BeforeID      int64                `json:"beforeId,omitempty"`
+	Limit         int                  `json:"limit,omitempty"`
+}
+
+// HistoryPage is one page of events, newest first.
+type HistoryPage struct {
+	Events       []integration.Event `json:"events"`
+	NextBeforeID int64               `json:"nextBeforeId,omitempty"`
+}
+
+// Events sent to the frontend.
+const (
+	EventIntegrationChanged = "integration:changed"
+	EventIntegrationRemoved = "integration:removed"
+	EventReload             = "integrations:reload"
+	EventReauthProgress     = "reauth:progress"
+	EventSettingsChanged    = "settings:changed"
+	EventNavigate           = "navigate"
+)
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

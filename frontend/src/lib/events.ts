@@ -1,0 +1,18 @@
+// The only module that listens to Go's events.
+import type { IntegrationView, Navigate, ReauthProgress, Settings } from './types';
+
+type Handlers = {
+  'integration:changed': (v: IntegrationView) => void;
+  'integration:removed': (v: { id: string }) => void;
+  'integrations:reload': () => void;
+  'reauth:progress': (p: ReauthProgress) => void;
+  'settings:changed': (s: Settings) => void;
+  navigate: (n: Navigate) => void;
+};
+
+/** on subscribes to a backend event and returns the unsubscribe function. */
+export function on<K extends keyof Handlers>(name: K, handler: Handlers[K]): () => void {
+  const rt = window.runtime;
+  if (!rt?.EventsOn) return () => {};
+  return rt.EventsOn(name, (...data: unknown[]) => (handler as (...a: unknown[]) => void)(...data));
+}

@@ -1,0 +1,104 @@
+// One message catalogue per language, shared with the Go backend. Every
+// file in backend/i18n/locales is a language: adding one is adding a file.
+const modules = import.meta.glob('../../../backend/i18n/locales/*.json', { eager: true, import: 'default' }) as Record<
+  string,
+  Record<string, string>
+>;
+
+export const catalogues: Record<string, Record<string, string>> = {};
+for (const [path, msgs] of Object.entries(modules)) {
+  const lang = path.split('/').pop()!.replace('.json', '');
+  catalogues[lang] = msgs;
+}
+
+export const FALLBACK = 'en';
+export const languages = Object.keys(catalogues).sort();
+
+const state = $state({ lang: FALLBACK, tick: 0 });
+
+/** match maps a locale such as "es-ES" or "es_MX.UTF-8" to a language we have. */
+export function match(locale: string | undefined): string {
+  if (!locale) return FALLBACK;
+  const l = locale.toLowerCase().replace('_', '-').split(/[.@]/)[0];
+  if (catalogues[l]) return l;
+  const base = l.split('-')[0];
+  return catalogues[base] ? base : FALLBACK;
+}
+
+export function setLanguage(lang: string) {
+  state.lang = catalogues[lang] ? lang : FALLBACK;
+  if (typeof document !== 'undefined') document.documentElement.lang = state.lang;
+}
+
+export function language(): string {
+  return state.lang;
+}
+
+/** t renders a message with {param} placeholders; English, then the key, as fallbacks. */
+export function t(key: string, params?: Record<string, string | number>): string {
+  const msg = catalogues[state.lang]?.[key] ?? catalogues[FALLBACK]?.[key] ?? key;
+  if (!params) return msg;
+  return msg.replace(/\{([a-zA-Z_]+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+}
+
+/** has reports whether a key exists in the catalogue. */
+export function has(key: string): boolean {
+  return key in (catalogues[FALLBACK] ?? {});
+}
+
+/** plural picks key.one / key.other by the language's plural rules. */
+export function plural(key: string, count: number, params: Record<string, string | number> = {}): string {
+  const form = new Intl.PluralRules(state.lang).select(count);
+  const k = has(`${key}.${form}`) ? `${key}.${form}` : `${key}.other`;
+  return t(k, { ...params, count: formatNumber(count) });
+}
+
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(state.lang).format(n);
+}
+
+export function formatDate(iso: string | undefined): string {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(state.lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+}
+
+const units: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+  ['second', 1],
+];
+
+/** relative renders "3 min ago" / "in 5 days" / "hace 3 min" from now. */
+export function relative(iso: string | undefined, now: number = Date.now()): string {
+  if (!iso) return '';
+  const secs = Math.round((new Date(iso).getTime() - now) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(state.lang, { numeric: 'auto', style: 'short' });
+  for (const [unit, size] of units) {
+    if (Math.abs(secs) >= size || unit === 'second') {
+      return rtf.format(Math.round(secs / size), unit);
+    }
+  }
+  return '';
+}
+
+/** problem renders a backend Problem in the current language. */
+export function problem(p: { code: string; params?: Record<string, string> } | undefined): string {
+  if (!p) return '';
+  if (!has(p.code)) return t('error.internal', { detail: p.code });
+  const params: Record<string, string> = { ...(p.params ?? {}) };
+  if (params.field && has(`field.${params.field}`)) params.field = t(`field.${params.field}`);
+  return t(p.code, params);
+}
+
+/** bump forces re-render of time-relative text (called every 30 s). */
+export function bump() {
+  state.tick++;
+}
+
+export function tick(): number {
+  return state.tick;
+}

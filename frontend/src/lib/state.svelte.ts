@@ -1,0 +1,55 @@
+// App-wide state: the integrations list and toasts, kept live by events.
+import { api, toProblem } from './api';
+import { on } from './events';
+import { problem, t } from './i18n.svelte';
+import type { IntegrationView, Problem } from './types';
+
+export const store = $state({
+  integrations: [] as IntegrationView[],
+  loaded: false,
+  loadError: undefined as Problem | undefined,
+  toasts: [] as { id: number; kind: 'ok' | 'error'; text: string }[],
+});
+
+let toastSeq = 0;
+export function toast(kind: 'ok' | 'error', text: string) {
+  const id = ++toastSeq;
+  store.toasts.push({ id, kind, text });
+  setTimeout(() => dismiss(id), kind === 'error' ? 8000 : 4000);
+}
+export function dismiss(id: number) {
+  store.toasts = store.toasts.filter((x) => x.id !== id);
+}
+export function toastProblem(err: unknown) {
+  toast('error', problem(toProblem(err)));
+}
+
+export async function reload() {
+  try {
+    store.integrations = await api.listIntegrations();
+    store.loadError = undefined;
+  } catch (err) {
+    store.loadError = toProblem(err);
+  } finally {
+    store.loaded = true;
+  }
+}
+
+export function upsert(v: IntegrationView) {
+  const i = store.integrations.findIndex((x) => x.id === v.id);
+  if (i >= 0) store.integrations[i] = v;
+  else store.integrations.push(v);
+}
+
+export function subscribe(): () => void {
+  const offs = [
+    on('integration:changed', (v) => upsert(v)),
+    on('integration:removed', ({ id }) => {
+      store.integrations = store.integrations.filter((x) => x.id !== id);
+    }),
+    on('integrations:reload', () => void reload()),
+  ];
+  return () => offs.forEach((f) => f());
+}
+
+export { t };

@@ -1,0 +1,132 @@
+// Shapes the Go backend sends (see backend/services/views.go).
+export type Kind = 'oauth2' | 'api_key' | 'database';
+export type Status = 'connected' | 'expiring' | 'needs_reauth' | 'degraded' | 'error' | 'checking' | 'paused';
+export type Cause = '' | 'token_expired' | 'access_revoked' | 'account_changed' | 'provider_issue' | 'local_problem' | 'app_problem';
+
+export interface Problem {
+  code: string;
+  params?: Record<string, string>;
+}
+
+export interface IntegrationView {
+  id: string;
+  name: string;
+  provider: string;
+  providerName: string;
+  kind: Kind;
+  group: 'saas' | 'database';
+  icon: string;
+  settings: Record<string, string>;
+  account: string;
+  requiredScopes: string[];
+  grantedScopes: string[];
+  missingScopes: string[];
+  status: Status;
+  severity: number;
+  cause: Cause;
+  problem?: Problem;
+  paused: boolean;
+  lastChecked?: string;
+  lastHealthy?: string;
+  accessExpiresAt?: string;
+  refreshExpiresAt?: string;
+  docsUrl?: string;
+  helpUrl?: string;
+  needsAttention: boolean;
+}
+
+export interface FieldView {
+  key: string;
+  required: boolean;
+  secret: boolean;
+  kind: 'text' | 'url' | 'number' | 'select' | 'password' | 'textarea';
+  pattern?: string;
+  placeholder?: string;
+  default?: string;
+  options?: string[];
+}
+
+export interface ProviderView {
+  id: string;
+  name: string;
+  kind: Kind;
+  group: 'saas' | 'database';
+  icon: string;
+  description?: string;
+  docsUrl?: string;
+  fields: FieldView[];
+}
+
+export interface AddRequest {
+  provider: string;
+  name: string;
+  settings: Record<string, string>;
+  secret?: string;
+}
+
+export interface ReauthStart {
+  attemptId: string;
+  mode: 'browser' | 'secret';
+  url?: string;
+}
+
+export interface ReauthProgress {
+  attemptId: string;
+  integrationId: string;
+  stage: 'waiting' | 'exchanging' | 'confirm_account' | 'done' | 'failed' | 'canceled';
+  url?: string;
+  problem?: Problem;
+  account?: string;
+  previousAccount?: string;
+  browserFailed?: boolean;
+}
+
+export interface HistoryFilter {
+  integrationId?: string;
+  statuses?: Status[];
+  causes?: Cause[];
+  kinds?: string[];
+  since?: string;
+  until?: string;
+  beforeId?: number;
+  limit?: number;
+}
+
+export interface HistoryEvent {
+  id: number;
+  time: string;
+  integrationId: string;
+  integration: string;
+  kind: string;
+  oldStatus?: Status;
+  newStatus?: Status;
+  cause?: Cause;
+  message?: string;
+  detail?: string;
+  account?: string;
+}
+
+export interface HistoryPage {
+  events: HistoryEvent[];
+  nextBeforeId?: number;
+}
+
+export interface Settings {
+  language: string;
+  notifications: boolean;
+  closeToTray: boolean;
+  openAtLogin: boolean;
+  refreshMarginMinutes: number;
+  retentionDays: number;
+  checkIntervalMinutes: number;
+  monitoringPaused: boolean;
+}
+
+export interface Navigate {
+  view: 'integrations' | 'history' | 'settings';
+  integrationId?: string;
+  reauth?: boolean;
+}
+
+export const STATUS_ORDER: Status[] = ['needs_reauth', 'error', 'degraded', 'expiring', 'checking', 'paused', 'connected'];
+export const CAUSES: Cause[] = ['token_expired', 'access_revoked', 'account_changed', 'provider_issue', 'local_problem', 'app_problem'];

@@ -1,0 +1,189 @@
+// Relink keeps data integrations authorized. main is the composition
+// root: it wires the backend packages together and starts either the
+// command line or the window.
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+
+	"relink/backend/catalog"
+	"relink/backend/cli"
+	"relink/backend/i18n"
+	"relink/backend/integration"
+	"relink/backend/monitor"
+	"relink/backend/oauth"
+	"relink/backend/secrets"
+	"relink/backend/services"
+	"relink/backend/store"
+)
+
+//go:embed all:frontend/dist
+var assets embed.FS
+
+//go:embed build/appicon.png
+var icon []byte
+
+// version is set at build time (-ldflags "-X main.version=…").
+var version = "dev"
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	cat, err := i18n.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "relink:", err)
+		return 1
+	}
+	if cli.IsCommand(args) {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return cli.Main(ctx, args, cli.Env{
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: version, I18n: cat,
+			Open: func(ctx context.Context, dataDir string) (cli.Core, func(), error) {
+				c, err := openCore(ctx, dataDir, cat)
+				if err != nil {
+					return nil, nil, err
+				}
+				return c.svc, c.close, nil
+			},
+		})
+	}
+	return runGUI(args, cat)
+}
+
+// core is the backend the window and the CLI share.
+type core struct {
+	svc     *services.Service
+	store   *store.Store
+	dataDir string
+	close   func()
+}
+
+func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog) (*core, error) {
+	dataDir, err := store.ResolveDataDir(dataDirFlag, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	dbPath := filepath.Join(dataDir, store.DBFile)
+	st, err := store.Open(ctx, dbPath)
+	if errors.Is(err, store.ErrCorrupt) {
+		// Keep the damaged file aside (never overwrite history) and start
+		// fresh; the user is told through the error sentence in the log.
+		if moved, qerr := store.QuarantineCorrupt(dbPath); qerr == nil {
+			fmt.Fprintf(os.Stderr, "relink: %s (kept at %s)\n", cat.Problem(cat.Match(i18n.SystemLocale(os.Getenv)), integration.AsProblem(err)), moved)
+			st, err = store.Open(ctx, dbPath)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	providers, err := catalog.Load()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	c := &core{store: st, dataDir: dataDir}
+	var svc *services.Service
+	svc = services.New(services.Config{
+		Store: st, Secrets: secrets.New("relink", secrets.DefaultTimeout), Catalog: providers, I18n: cat,
+		Opener: oauth.SystemOpener{Getenv: os.Getenv}, DataDir: dataDir, Version: version, Getenv: os.Getenv,
+		Lang: func() string { return svc.Language(context.Background()) },
+	})
+	c.svc = svc
+	c.close = func() { st.Close() }
+	return c, nil
+}
+
+// guiFlags are the window's own flags.
+type guiFlags struct {
+	dataDir string
+	hidden  bool
+}
+
+func parseGUIFlags(args []string) (guiFlags, error) {
+	var f guiFlags
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--hidden":
+			f.hidden = true
+		case a == "--data-dir" && i+1 < len(args):
+			f.dataDir = args[i+1]
+			i++
+		case len(a) > 11 && a[:11] == "--data-dir=":
+			f.dataDir = a[11:]
+		default:
+			return f, fmt.Errorf("unknown argument %q (see relink --help)", a)
+		}
+	}
+	return f, nil
+}
+
+func runGUI(args []string, cat *i18n.Catalog) int {
+	lang := cat.Match(i18n.SystemLocale(os.Getenv))
+	flags, err := parseGUIFlags(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "relink:", err)
+		return 2
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv("RELINK_NO_DISPLAY_CHECK") == "" && runtime.GOOS == "linux" {
+		fmt.Fprintln(os.Stderr, "relink:", cat.T(lang, "cli.error.no_display", nil))
+		return 1
+	}
+	ctx := context.Background()
+	c, err := openCore(ctx, flags.dataDir, cat)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "relink:", cat.Problem(lang, integration.AsProblem(err)))
+		return 1
+	}
+	defer c.close()
+	mon := monitor.New(monitor.Config{Service: c.svc, Store: c.store})
+	app := newApp(c.svc, mon, flags.hidden)
+	err = wails.Run(&options.App{
+		Title:             "Relink",
+		Width:             1180,
+		Height:            760,
+		MinWidth:          960,
+		MinHeight:         640,
+		StartHidden:       flags.hidden,
+		HideWindowOnClose: false,
+		AssetServer:       &assetserver.Options{Assets: assets},
+		BackgroundColour:  &options.RGBA{R: 248, G: 250, B: 252, A: 255},
+		OnStartup:         app.startup,
+		OnShutdown:        app.shutdown,
+		OnBeforeClose:     app.beforeClose,
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId:               "io.relink.app." + singleInstanceKey(c.dataDir),
+			OnSecondInstanceLaunch: app.onSecondInstance,
+		},
+		Linux: &linux.Options{Icon: icon, ProgramName: "relink", WindowIsTranslucent: false},
+		Bind:  []any{app},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "relink:", err)
+		return 1
+	}
+	return 0
+}
+
+// singleInstanceKey makes the lock per data dir, so tests and `make demo`
+// (own data dirs) can run beside the user's Relink.
+func singleInstanceKey(dataDir string) string {
+	var h uint32 = 2166136261
+	for i := 0; i < len(dataDir); i++ {
+		h = (h ^ uint32(dataDir[i])) * 16777619
+	}
+	return fmt.Sprintf("%08x", h)
+}
