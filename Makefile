@@ -12,7 +12,7 @@ deps:
 	@.ci/deps
 
 build: deps
-	wails build -ldflags "-X main.version=$(VERSION)"
+	wails build -m -nosyncgomod -ldflags "-X main.version=$(VERSION)"
 
 run: build
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
