@@ -95,7 +95,7 @@ func (s *Service) oauthSetup(ctx context.Context, in integration.Integration, p 
 	o := p.OAuth
 	st := in.Settings
 	cfg := oauth.Config{
-		ClientID: st["client_id"], Scopes: p.Scopes(st), ScopeSeparator: o.ScopeSeparator,
+		ClientID: st["client_id"], Scopes: scopesFor(p, st), ScopeSeparator: o.ScopeSeparator,
 		ExtraParams: o.ExtraParams, HeaderAuth: o.AuthStyle == "header",
 	}
 	if secret, err := s.secrets.Get(ctx, in.ID, SlotClientSecret); err == nil {
