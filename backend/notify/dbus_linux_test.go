@@ -81,18 +81,29 @@ type notifyCall struct {
 	Timeout int32
 }
 
-// fakeServer is a minimal org.freedesktop.Notifications daemon.
+// fakeServer is a minimal org.freedesktop.Notifications daemon. Other test
+// packages share the bus, so calls are looked up by summary.
 type fakeServer struct {
 	conn *dbus.Conn
 	mu   sync.Mutex
-	got  []notifyCall
+	got  map[string]notifyCall
+	ids  map[string]uint32
+	next uint32
 }
 
 func (f *fakeServer) Notify(app string, _ uint32, icon, summary, body string, actions []string, hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.got = append(f.got, notifyCall{app, icon, summary, body, actions, hints, timeout})
-	return uint32(len(f.got)), nil
+	f.next++
+	f.got[summary] = notifyCall{app, icon, summary, body, actions, hints, timeout}
+	f.ids[summary] = f.next
+	return f.next, nil
+}
+
+func (f *fakeServer) call(summary string) (notifyCall, uint32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.got[summary], f.ids[summary]
 }
 
 func (f *fakeServer) GetCapabilities() ([]string, *dbus.Error) {
@@ -122,7 +133,7 @@ func startFakeServer(t *testing.T, bus *dbus.Conn) *fakeServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	f := &fakeServer{conn: conn}
+	f := &fakeServer{conn: conn, got: map[string]notifyCall{}, ids: map[string]uint32{}}
 	if err := conn.Export(f, fdoPath, fdoIface); err != nil {
 		t.Fatal(err)
 	}
@@ -145,9 +156,7 @@ func TestDBusSenderWithFakeServer(t *testing.T) {
 	if err := s.Send(ctx, n); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	server.mu.Lock()
-	got := server.got[0]
-	server.mu.Unlock()
+	got, id1 := server.call(n.Title)
 	want := notifyCall{
 		App: "Relink", Icon: "relink", Summary: n.Title, Body: n.Body,
 		Actions: []string{"default", "Fix now"},
@@ -167,15 +176,17 @@ func TestDBusSenderWithFakeServer(t *testing.T) {
 	if err := s.Send(ctx, Notification{Title: "three"}); err != nil {
 		t.Fatal(err)
 	}
-	server.emit(t, "ActionInvoked", uint32(99), "default")
-	server.emit(t, "ActionInvoked", uint32(2), "snooze")
-	server.emit(t, "NotificationClosed", uint32(2), uint32(2))
-	server.emit(t, "ActionInvoked", uint32(1), "default")
+	_, id2 := server.call("two")
+	_, id3 := server.call("three")
+	server.emit(t, "ActionInvoked", uint32(1000), "default")
+	server.emit(t, "ActionInvoked", id2, "snooze")
+	server.emit(t, "NotificationClosed", id2, uint32(2))
+	server.emit(t, "ActionInvoked", id1, "default")
 	if got := nextClick(t, clicks); got != "ga-1" {
 		t.Errorf("first click = %q; want ga-1", got)
 	}
-	server.emit(t, "ActionInvoked", uint32(1), "default") // already handled
-	server.emit(t, "ActionInvoked", uint32(3), "default")
+	server.emit(t, "ActionInvoked", id1, "default") // already handled
+	server.emit(t, "ActionInvoked", id3, "default")
 	if got := nextClick(t, clicks); got != "" {
 		t.Errorf("click on a notification without target = %q; want empty", got)
 	}
