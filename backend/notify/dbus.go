@@ -20,7 +20,9 @@ const (
 // DBusSender shows notifications through org.freedesktop.Notifications
 // (GNOME, KDE, dunst, mako, …) and reports a click on one to onClick with
 // its Target. It connects lazily and reconnects after a failure, so a
-// notification daemon that starts after Relink is still used.
+// notification daemon that starts after Relink is still used. It builds
+// everywhere so callers need no build tags; where there is no session bus
+// (macOS, Windows) Send fails with ErrUnavailable.
 type DBusSender struct {
 	appName   string
 	icon      string
