@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/png"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,20 +188,25 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+var trayStarted atomic.Bool
+
 // TestTrayOverDBus runs the real adapter on a private session bus and
 // drives it as a tray host would: read the item's properties, read the
 // menu, click rows. fyne.io/systray is process-global, so this is the only
 // test in the package that starts a Tray.
 func TestTrayOverDBus(t *testing.T) {
 	conn := privateBus(t)
+	if !trayStarted.CompareAndSwap(false, true) {
+		t.Skip("fyne.io/systray can start once per process (go test -count > 1)")
+	}
 	clicks := make(chan click, 10)
 	tr := New(func(a Action, id string) { clicks <- click{a, id} })
-	tr2 := fakeTranslator{t, english}
+	en := fakeTranslator{t, english}
 
 	broken := Build(Summary{Items: []Item{
 		{"ga", "Google Analytics", needsReauth},
 		{"st", "Stripe", connected},
-	}}, tr2)
+	}}, en)
 	tr.Apply(broken) // before start: shown once the item exists
 	start, end := tr.Run()
 	start()
@@ -253,7 +259,7 @@ func TestTrayOverDBus(t *testing.T) {
 	healthy := Build(Summary{Items: []Item{
 		{"ga", "Google Analytics", connected},
 		{"st", "Stripe", connected},
-	}, Checking: true}, tr2)
+	}, Checking: true}, en)
 	tr.Apply(healthy)
 	if got, want := s.tooltip(), "Checking integrations…"; got != want {
 		t.Errorf("ToolTip title after Apply = %q; want %q", got, want)
