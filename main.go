@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 
 	"github.com/wailsapp/wails/v2"
@@ -25,6 +24,7 @@ import (
 	"relink/backend/integration"
 	"relink/backend/monitor"
 	"relink/backend/oauth"
+	"relink/backend/platform"
 	"relink/backend/secrets"
 	"relink/backend/services"
 	"relink/backend/store"
@@ -132,13 +132,21 @@ func parseGUIFlags(args []string) (guiFlags, error) {
 }
 
 func runGUI(args []string, cat *i18n.Catalog) int {
+	if platform.GeneratingBindings {
+		// `wails build` runs this binary only to read the bound methods.
+		if err := wails.Run(&options.App{Title: "Relink", Bind: []any{&App{}}}); err != nil {
+			fmt.Fprintln(os.Stderr, "relink:", err)
+			return 1
+		}
+		return 0
+	}
 	lang := cat.Match(i18n.SystemLocale(os.Getenv))
 	flags, err := parseGUIFlags(args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "relink:", err)
 		return 2
 	}
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" && os.Getenv("RELINK_NO_DISPLAY_CHECK") == "" && runtime.GOOS == "linux" {
+	if platform.DisplayMissing(os.Getenv) {
 		fmt.Fprintln(os.Stderr, "relink:", cat.T(lang, "cli.error.no_display", nil))
 		return 1
 	}
@@ -149,7 +157,7 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 		return 1
 	}
 	defer c.close()
-	mon := monitor.New(monitor.Config{Service: c.svc, Store: c.store})
+	mon := monitor.New(monitor.Config{Service: c.svc, Store: c.store, I18n: cat})
 	app := newApp(c.svc, mon, flags.hidden)
 	err = wails.Run(&options.App{
 		Title:             "Relink",

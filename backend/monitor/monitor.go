@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"relink/backend/health"
+	"relink/backend/i18n"
 	"relink/backend/services"
 	"relink/backend/store"
 )
@@ -17,6 +18,7 @@ import (
 type Config struct {
 	Service *services.Service
 	Store   *store.Store
+	I18n    *i18n.Catalog
 	// WatchEvery is how often PRAGMA data_version is read to notice
 	// writes by other processes (default 2 s: one cheap query).
 	WatchEvery time.Duration
@@ -132,6 +134,9 @@ func (m *Monitor) watch(ctx context.Context) {
 			last = v
 			m.cfg.Service.Reload()
 			m.sched.Wake()
+			if sh, ok := m.tray.(*shell); ok {
+				sh.update()
+			}
 		}
 	}
 }
