@@ -1,0 +1,270 @@
+package services
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"relink/backend/catalog"
+	"relink/backend/i18n"
+	"relink/backend/integration"
+	"relink/backend/secrets"
+	"relink/backend/store"
+)
+
+// keyProvider is a loopback API that accepts the keys in valid.
+type keyProvider struct {
+	*httptest.Server
+	mu    sync.Mutex
+	valid map[string]bool
+	down  bool
+}
+
+func newKeyProvider(t *testing.T, keys ...string) *keyProvider {
+	kp := &keyProvider{valid: map[string]bool{}}
+	for _, k := range keys {
+		kp.valid[k] = true
+	}
+	kp.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kp.mu.Lock()
+		defer kp.mu.Unlock()
+		if kp.down {
+			w.WriteHeader(503)
+			return
+		}
+		if !kp.valid[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"error":"invalid_token"}`)
+			return
+		}
+		io.WriteString(w, `{"email":"analyst@example.com"}`)
+	}))
+	t.Cleanup(kp.Close)
+	return kp
+}
+
+func (kp *keyProvider) set(down bool, keys ...string) {
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	kp.down = down
+	kp.valid = map[string]bool{}
+	for _, k := range keys {
+		kp.valid[k] = true
+	}
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	blobs  []string
+}
+
+func (r *recorder) Emit(name string, payload any) {
+	b, _ := json.Marshal(payload)
+	r.mu.Lock()
+	r.events = append(r.events, name)
+	r.blobs = append(r.blobs, string(b))
+	r.mu.Unlock()
+}
+
+func newService(t *testing.T) (*Service, *secrets.Memory, *recorder) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, store.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := secrets.NewMemory()
+	rec := &recorder{}
+	s := New(Config{Store: st, Secrets: secrets.NewWithBackend("relink-test", time.Second, mem, nil), Catalog: cat, I18n: msgs,
+		Emitter: rec, DataDir: dir, Version: "test"})
+	return s, mem, rec
+}
+
+func addKey(t *testing.T, s *Service, kp *keyProvider, name, key string) IntegrationView {
+	t.Helper()
+	v, err := s.Add(context.Background(), AddRequest{Provider: "custom-api-key", Name: name,
+		Settings: map[string]string{"test_url": kp.URL + "/me", "account_path": "email"}, Secret: key})
+	if err != nil {
+		t.Fatalf("Add: %v", err)
+	}
+	return v
+}
+
+func TestAPIKeyLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, mem, _ := newService(t)
+	kp := newKeyProvider(t, "key-1")
+	v := addKey(t, s, kp, "Reporting API", "key-1")
+	if v.Status != integration.StatusConnected || v.Account != "analyst@example.com" {
+		t.Fatalf("after add got %s/%q; want connected as analyst", v.Status, v.Account)
+	}
+	kp.set(false, "key-2")
+	views, err := s.Check(ctx, v.ID)
+	if err != nil || views[0].Status != integration.StatusNeedsReauth || views[0].Cause != integration.CauseTokenExpired {
+		t.Fatalf("after rotation got %+v, %v; want needs_reauth/token_expired", views, err)
+	}
+	if _, err := s.SubmitSecret(ctx, v.ID, "wrong"); err == nil {
+		t.Fatalf("a wrong key was accepted")
+	}
+	if got, _ := s.secrets.Get(ctx, v.ID, SlotAPIKey); got != "key-1" {
+		t.Errorf("wrong key was saved: keychain holds %q", got)
+	}
+	v, err = s.SubmitSecret(ctx, v.ID, "key-2")
+	if err != nil || v.Status != integration.StatusConnected {
+		t.Fatalf("repair got %s, %v; want connected", v.Status, err)
+	}
+	page, _ := s.History(ctx, HistoryFilter{IntegrationID: v.ID})
+	kinds := map[integration.EventKind]bool{}
+	for _, e := range page.Events {
+		kinds[e.Kind] = true
+	}
+	for _, k := range []integration.EventKind{integration.EventCreated, integration.EventCheck, integration.EventStatusChange, integration.EventReauthorize, integration.EventError} {
+		if !kinds[k] {
+			t.Errorf("history lacks a %s event", k)
+		}
+	}
+	if _, err := s.Remove(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if mem.Len() != 0 {
+		t.Errorf("%d keychain items left after remove", mem.Len())
+	}
+}
+
+func TestAddRejectsBadInputAndLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, mem, _ := newService(t)
+	kp := newKeyProvider(t, "good")
+	for _, tc := range []struct {
+		name string
+		req  AddRequest
+		code string
+	}{
+		{"unknown provider", AddRequest{Provider: "nope", Name: "x", Secret: "good"}, "error.unknown_provider"},
+		{"missing setting", AddRequest{Provider: "custom-api-key", Name: "x", Secret: "good"}, "error.field_required"},
+		{"invalid url", AddRequest{Provider: "custom-api-key", Name: "x", Settings: map[string]string{"test_url": "ftp://x"}, Secret: "good"}, "error.field_invalid"},
+		{"no secret", AddRequest{Provider: "custom-api-key", Name: "x", Settings: map[string]string{"test_url": kp.URL}}, "error.secret_required"},
+		{"wrong secret", AddRequest{Provider: "custom-api-key", Name: "x", Settings: map[string]string{"test_url": kp.URL}, Secret: "bad"}, "error.secret_rejected"},
+		{"empty name", AddRequest{Provider: "custom-api-key", Name: " ", Settings: map[string]string{"test_url": kp.URL}, Secret: "good"}, "error.name_required"},
+	} {
+		_, err := s.Add(ctx, tc.req)
+		var p *integration.Problem
+		if !errors.As(err, &p) || p.Code != tc.code {
+			t.Errorf("%s: got %v; want %s", tc.name, err, tc.code)
+		}
+	}
+	all, _ := s.ListIntegrations(ctx)
+	if len(all) != 0 || mem.Len() != 0 {
+		t.Errorf("half-created: %d integrations, %d keychain items", len(all), mem.Len())
+	}
+}
+
+func TestTransientFailureIsConfirmedBeforeCryingWolf(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	kp := newKeyProvider(t, "k")
+	v := addKey(t, s, kp, "API", "k")
+	kp.set(true, "k")
+	views, _ := s.Check(ctx, v.ID)
+	if views[0].Status != integration.StatusConnected {
+		t.Errorf("one 503 flipped the status to %s; want it held until confirmed", views[0].Status)
+	}
+	views, _ = s.Check(ctx, v.ID)
+	if views[0].Status != integration.StatusError || views[0].Cause != integration.CauseProviderIssue {
+		t.Errorf("second 503 got %s/%s; want error/provider_issue", views[0].Status, views[0].Cause)
+	}
+	kp.set(false, "k")
+	views, _ = s.Check(ctx, v.ID)
+	if views[0].Status != integration.StatusConnected {
+		t.Errorf("recovery got %s; want connected on the first success", views[0].Status)
+	}
+}
+
+// The frontend never receives a secret: every view and event payload is
+// searched for the secrets used.
+func TestBoundResultsNeverCarrySecrets(t *testing.T) {
+	ctx := context.Background()
+	s, _, rec := newService(t)
+	kp := newKeyProvider(t, "sk_live_SECRETKEY123")
+	v := addKey(t, s, kp, "API", "sk_live_SECRETKEY123")
+	kp.set(false, "sk_live_SECRETKEY456")
+	s.Check(ctx, v.ID)
+	s.SubmitSecret(ctx, v.ID, "sk_live_SECRETKEY456")
+	list, _ := s.ListIntegrations(ctx)
+	page, _ := s.History(ctx, HistoryFilter{})
+	settings, _ := s.Settings(ctx)
+	for _, out := range []any{list, page, settings, s.ListProviders(), rec.blobs} {
+		b, _ := json.Marshal(out)
+		for _, secret := range []string{"SECRETKEY123", "SECRETKEY456"} {
+			if strings.Contains(string(b), secret) {
+				t.Errorf("%T carries a secret", out)
+			}
+		}
+	}
+	// Every exported method of the window binding returns secret-free
+	// types: no field may be named like a credential.
+	for _, typ := range []reflect.Type{reflect.TypeOf(IntegrationView{}), reflect.TypeOf(HistoryPage{}), reflect.TypeOf(ReauthProgress{}), reflect.TypeOf(Settings{})} {
+		for i := 0; i < typ.NumField(); i++ {
+			n := strings.ToLower(typ.Field(i).Name)
+			if strings.Contains(n, "token") || strings.Contains(n, "secret") || strings.Contains(n, "password") || n == "key" {
+				t.Errorf("%s.%s looks like a credential", typ.Name(), typ.Field(i).Name)
+			}
+		}
+	}
+}
+
+func TestDiagnosticsBundleHasNoSecrets(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	kp := newKeyProvider(t, "rk_live_DIAGSECRET987")
+	v := addKey(t, s, kp, "API", "rk_live_DIAGSECRET987")
+	var buf strings.Builder
+	if err := s.Diagnostics(ctx, v.ID, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "DIAGSECRET987") {
+		t.Errorf("bundle contains the key")
+	}
+}
+
+func TestSettingsValidation(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	bad := DefaultSettings()
+	bad.RetentionDays = 0
+	if _, err := s.SaveSettings(ctx, bad); err == nil {
+		t.Errorf("retention 0 accepted")
+	}
+	bad = DefaultSettings()
+	bad.Language = "xx"
+	if _, err := s.SaveSettings(ctx, bad); err == nil {
+		t.Errorf("unknown language accepted")
+	}
+	good := DefaultSettings()
+	good.Language = "es"
+	if _, err := s.SaveSettings(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Language(ctx); got != "es" {
+		t.Errorf("language got %q; want es", got)
+	}
+}
