@@ -62,9 +62,14 @@ func commands() []command {
 
 // IsCommand reports whether args start a CLI command rather than the GUI.
 func IsCommand(args []string) bool {
-	for _, a := range args {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		if a == "--" {
 			return false
+		}
+		if a == "--data-dir" || a == "-data-dir" {
+			i++
+			continue
 		}
 		if strings.HasPrefix(a, "-") {
 			if a == "-h" || a == "--help" || a == "-help" {

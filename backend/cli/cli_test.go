@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"relink/backend/catalog"
+	"relink/backend/i18n"
+	"relink/backend/secrets"
+	"relink/backend/services"
+	"relink/backend/store"
+)
+
+// env runs commands in-process over one data dir and an in-memory
+// keychain (the subprocess suite uses the real binary and keychain).
+type harness struct {
+	t    *testing.T
+	dir  string
+	mem  *secrets.Memory
+	lang string
+}
+
+func newHarness(t *testing.T) *harness {
+	return &harness{t: t, dir: t.TempDir(), mem: secrets.NewMemory(), lang: "en_US.UTF-8"}
+}
+
+func (h *harness) run(stdin string, args ...string) (int, string, string) {
+	cat, err := i18n.Load()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	env := Env{
+		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Version: "test", I18n: cat,
+		Getenv: func(k string) string {
+			if k == "LANG" {
+				return h.lang
+			}
+			return ""
+		},
+		Open: func(ctx context.Context, dataDir string) (Core, func(), error) {
+			st, err := store.Open(ctx, filepath.Join(h.dir, store.DBFile))
+			if err != nil {
+				return nil, nil, err
+			}
+			providers, _ := catalog.Load()
+			svc := services.New(services.Config{Store: st, Secrets: secrets.NewWithBackend("relink-test", time.Second, h.mem, nil),
+				Catalog: providers, I18n: cat, DataDir: h.dir})
+			return svc, func() { st.Close() }, nil
+		},
+	}
+	code := Main(context.Background(), args, env)
+	return code, out.String(), errb.String()
+}
+
+func keyServer(t *testing.T) (*httptest.Server, func(string)) {
+	var mu sync.Mutex
+	valid := "k1"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer "+valid {
+			w.WriteHeader(401)
+			return
+		}
+		io.WriteString(w, `{"email":"ops@example.com"}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func(k string) { mu.Lock(); valid = k; mu.Unlock() }
+}
+
+func TestCLIContract(t *testing.T) {
+	h := newHarness(t)
+	srv, setKey := keyServer(t)
+	code, out, errs := h.run("k1\n", "add", "custom-api-key", "--name", "Ops API", "--set", "test_url="+srv.URL+"/me", "--set", "account_path=email", "--secret-stdin", "--json")
+	if code != ExitOK {
+		t.Fatalf("add: exit %d, %s", code, errs)
+	}
+	var added services.IntegrationView
+	if err := json.Unmarshal([]byte(out), &added); err != nil || added.Status != "connected" || added.Account != "ops@example.com" {
+		t.Fatalf("add --json: %v %+v", err, added)
+	}
+	code, out, _ = h.run("", "list", "--json")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 || len(list) != 1 || list[0]["status"] != "connected" {
+		t.Fatalf("list --json: %d %v %s", code, err, out)
+	}
+	if code, out, _ = h.run("", "token", "ops api"); code != 0 || out != "k1\n" {
+		t.Errorf("token: exit %d, stdout %q; want only the key", code, out)
+	}
+	setKey("k2")
+	code, out, _ = h.run("", "check", "Ops API", "--json")
+	var checked []services.IntegrationView
+	json.Unmarshal([]byte(out), &checked)
+	if code != ExitAttention || len(checked) != 1 || checked[0].Status != "needs_reauth" || checked[0].Cause != "token_expired" {
+		t.Errorf("check after rotation: exit %d, %s; want 3 needs_reauth/token_expired", code, out)
+	}
+	if code, _, errs = h.run("wrong\n", "reauth", "Ops API", "--secret-stdin"); code != ExitFailed || !strings.Contains(errs, "rejected") {
+		t.Errorf("reauth with a wrong key: exit %d, %q", code, errs)
+	}
+	if code, _, errs = h.run("k2\n", "reauth", "Ops API", "--secret-stdin"); code != ExitOK {
+		t.Errorf("reauth: exit %d, %s", code, errs)
+	}
+	if code, _, _ = h.run("", "check"); code != ExitOK {
+		t.Errorf("check after repair: exit %d; want 0", code)
+	}
+	code, out, _ = h.run("", "history", "Ops API", "--json", "--limit", "100")
+	var evs []map[string]any
+	if err := json.Unmarshal([]byte(out), &evs); err != nil || code != 0 || len(evs) < 5 {
+		t.Errorf("history --json: %d events, %v", len(evs), err)
+	}
+	if code, _, _ = h.run("", "remove", "Ops API", "--yes"); code != 0 || h.mem.Len() != 0 {
+		t.Errorf("remove: exit %d, %d keychain items left", code, h.mem.Len())
+	}
+}
+
+func TestCLIBadInput(t *testing.T) {
+	h := newHarness(t)
+	srv, _ := keyServer(t)
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		msg   string
+	}{
+		{"unknown command", "", []string{"frobnicate"}, ExitUsage, "unknown command"},
+		{"unknown provider", "k1\n", []string{"add", "nope", "--name", "x", "--secret-stdin"}, ExitUsage, "Unknown provider"},
+		{"missing setting", "k1\n", []string{"add", "custom-api-key", "--name", "x", "--secret-stdin"}, ExitUsage, "required"},
+		{"invalid url", "k1\n", []string{"add", "custom-api-key", "--name", "x", "--set", "test_url=ftp://x", "--secret-stdin"}, ExitUsage, "not valid"},
+		{"wrong secret", "nope\n", []string{"add", "custom-api-key", "--name", "x", "--set", "test_url=" + srv.URL, "--secret-stdin"}, ExitFailed, "rejected"},
+		{"bad set", "", []string{"add", "custom-api-key", "--name", "x", "--set", "novalue"}, ExitUsage, "KEY=VALUE"},
+		{"no such integration", "", []string{"token", "ghost"}, ExitFailed, "ghost"},
+		{"bad limit", "", []string{"history", "--limit", "0"}, ExitUsage, "--limit"},
+		{"bad flag", "", []string{"list", "--frob"}, ExitUsage, "frob"},
+	} {
+		code, _, errs := h.run(tc.stdin, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.msg) || strings.Count(strings.TrimSpace(errs), "\n") > 0 && tc.name != "unknown command" {
+			t.Errorf("%s: exit %d, stderr %q; want %d containing %q in one line", tc.name, code, errs, tc.code, tc.msg)
+		}
+	}
+	if code, out, _ := h.run("", "list", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Errorf("something was half-created: %s", out)
+	}
+}
+
+func TestCLISpanish(t *testing.T) {
+	h := newHarness(t)
+	h.lang = "es_ES.UTF-8"
+	srv, _ := keyServer(t)
+	h.run("k1\n", "add", "custom-api-key", "--name", "API", "--set", "test_url="+srv.URL, "--secret-stdin")
+	_, out, _ := h.run("", "list")
+	for _, want := range []string{"NOMBRE", "ESTADO", "Conectada"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Spanish list lacks %q:\n%s", want, out)
+		}
+	}
+	_, out, _ = h.run("", "list", "--json")
+	if !strings.Contains(out, `"status": "connected"`) || strings.Contains(out, "Conectada") {
+		t.Errorf("--json must stay language-neutral:\n%s", out)
+	}
+}
+
+func TestIsCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, false}, {[]string{"--hidden"}, false}, {[]string{"--data-dir", "/x"}, false},
+		{[]string{"list"}, true}, {[]string{"--help"}, true}, {[]string{"--data-dir", "/x", "check"}, true},
+	} {
+		if got := IsCommand(tc.args); got != tc.want {
+			t.Errorf("IsCommand(%v): got %v; want %v", tc.args, got, tc.want)
+		}
+	}
+}
