@@ -56,6 +56,7 @@ type Server struct {
 	expiredBefore time.Time            // access tokens issued before are expired
 	reduced       map[string]bool      // scopes taken away
 	outage        bool
+	omitIss       bool // misbehave: leave iss off redirects (tests fail-closed clients)
 	slow          time.Duration
 	apiKeys       map[string]string // key → account
 	counts        map[string]int    // token requests by grant type
@@ -204,14 +205,33 @@ func (w issWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// session carries who authorized and when.
+// session carries who authorized and when; the grant time survives
+// refreshes, so revoking a user's grants catches every token of the family.
 func newSession(user string) *fosite.DefaultSession {
-	return &fosite.DefaultSession{Subject: user, Username: user, ExpiresAt: map[fosite.TokenType]time.Time{}}
+	return &fosite.DefaultSession{Subject: user, Username: user, ExpiresAt: map[fosite.TokenType]time.Time{},
+		Extra: map[string]interface{}{"granted_at": time.Now().UnixNano()}}
+}
+
+func grantedAt(ar fosite.Requester) time.Time {
+	if ds, ok := ar.GetSession().(*fosite.DefaultSession); ok {
+		switch v := ds.Extra["granted_at"].(type) {
+		case int64:
+			return time.Unix(0, v)
+		case float64:
+			return time.Unix(0, int64(v))
+		}
+	}
+	return ar.GetRequestedAt()
 }
 
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	rw := issWriter{w, s.opts.Issuer}
+	var rw http.ResponseWriter = issWriter{w, s.opts.Issuer}
+	s.mu.Lock()
+	if s.omitIss {
+		rw = w
+	}
+	s.mu.Unlock()
 	ar, err := s.provider.NewAuthorizeRequest(ctx, r)
 	if err != nil {
 		s.provider.WriteAuthorizeError(ctx, rw, ar, err)
@@ -268,7 +288,7 @@ func (s *Server) revoked(ar fosite.Requester) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.revokedBefore[sub]
-	return ok && !ar.GetRequestedAt().After(t)
+	return ok && !grantedAt(ar).After(t)
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
@@ -366,6 +386,7 @@ func (s *Server) controlState(w http.ResponseWriter, r *http.Request) {
 			User        *string `json:"user"`
 			DenyNext    *bool   `json:"denyNext"`
 			Outage      *bool   `json:"outage"`
+			OmitIss     *bool   `json:"omitIss"`
 			SlowMS      *int    `json:"slowMs"`
 			AccessTTLMS *int    `json:"accessTtlMs"`
 		}
@@ -382,6 +403,9 @@ func (s *Server) controlState(w http.ResponseWriter, r *http.Request) {
 		}
 		if body.Outage != nil {
 			s.outage = *body.Outage
+		}
+		if body.OmitIss != nil {
+			s.omitIss = *body.OmitIss
 		}
 		if body.SlowMS != nil {
 			s.slow = time.Duration(*body.SlowMS) * time.Millisecond
@@ -477,7 +501,7 @@ func (s *Server) controlAPIKeys(w http.ResponseWriter, r *http.Request) {
 // controlReset clears every switch and counter (grants stay).
 func (s *Server) controlReset(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.user, s.denyNext, s.outage, s.slow = s.opts.User, false, false, 0
+	s.user, s.denyNext, s.outage, s.omitIss, s.slow = s.opts.User, false, false, false, 0
 	s.revokedBefore, s.reduced, s.counts = map[string]time.Time{}, map[string]bool{}, map[string]int{}
 	s.expiredBefore = time.Time{}
 	s.config.AccessTokenLifespan = s.opts.AccessTTL
