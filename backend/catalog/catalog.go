@@ -89,9 +89,10 @@ type Probe struct {
 	Method string `json:"method"`
 	URL    string `json:"url"`
 	// Auth is how the credential is sent: bearer (Authorization: Bearer),
-	// header (AuthName: AuthPrefix credential; an empty AuthName means
-	// bearer), query (parameter AuthName), basic (user BasicUser, password
-	// the credential) or basic_key (user the credential, no password).
+	// header (AuthName: AuthPrefix credential; when AuthName renders
+	// empty, Authorization with AuthPrefix or else Bearer), query
+	// (parameter AuthName), basic (user BasicUser, password the
+	// credential) or basic_key (user the credential, no password).
 	Auth       string `json:"auth"`
 	AuthName   string `json:"authName,omitempty"`
 	AuthPrefix string `json:"authPrefix,omitempty"`

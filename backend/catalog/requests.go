@@ -118,7 +118,11 @@ func (p Provider) RequiredScopes(settings map[string]string) []string {
 }
 
 func userScopes(settings map[string]string) []string {
-	return strings.FieldsFunc(settings["scopes"], func(r rune) bool { return r == ' ' || r == ',' })
+	s := strings.FieldsFunc(settings["scopes"], func(r rune) bool { return r == ' ' || r == ',' })
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // ProbeRequest is a provider's who-am-I request rendered for one
@@ -130,7 +134,7 @@ type ProbeRequest struct {
 	URL    string
 	Header http.Header // fixed, non-secret headers
 	// Auth, Name, Prefix and BasicUser say where the credential goes (see
-	// Probe.Auth); Auth is never "header" with an empty Name.
+	// Probe.Auth); Name is never empty for header or query auth.
 	Auth      string
 	Name      string
 	Prefix    string
@@ -175,7 +179,12 @@ func (p Provider) ProbeRequest(settings map[string]string) (ProbeRequest, error)
 	case query != "":
 		r.Auth, r.Name, r.Prefix = "query", query, ""
 	case r.Auth == "header" && r.Name == "":
-		r.Auth, r.Prefix = "bearer", ""
+		// No header named: the standard one (RFC 6750), with the user's
+		// scheme word if they gave one.
+		r.Name = "Authorization"
+		if r.Prefix == "" {
+			r.Prefix = "Bearer"
+		}
 	}
 	return r, nil
 }

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +49,10 @@ func (e *FieldErrors) add(field, code string, kv ...string) {
 
 const maxSettingLen = 2048
 
+// echoableKeyRE matches unknown setting names safe to repeat in an error:
+// short, lowercase, without digits, unlike keys and tokens.
+var echoableKeyRE = regexp.MustCompile(`^[a-z][a-z_]{0,31}$`)
+
 // ValidateSettings checks user settings against the provider's fields and
 // returns them normalised: trimmed, defaults filled, empty optional ones
 // dropped. Secret fields belong in the keychain and are rejected if
@@ -54,10 +60,10 @@ const maxSettingLen = 2048
 func (p Provider) ValidateSettings(in map[string]string) (map[string]string, error) {
 	out := map[string]string{}
 	errs := &FieldErrors{}
-	for k := range in {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
 		if _, ok := p.field(k); !ok {
-			if !fieldKeyRE.MatchString(k) {
-				k = "?" // never echo arbitrary input, it may be a pasted secret
+			if !echoableKeyRE.MatchString(k) {
+				k = "?" // it may be a pasted secret: never echo it
 			}
 			errs.add(k, "error.field_unknown", "provider", p.ID)
 		}
@@ -93,7 +99,8 @@ func (p Provider) ValidateSettings(in map[string]string) (map[string]string, err
 			errs.add(f.Key, "error.field_invalid", "reason", "conflict", "with", f.ConflictsWith)
 		}
 	}
-	if p.Custom && p.Kind == integration.KindOAuth2 && out["issuer"] == "" && (out["authorization_endpoint"] == "" || out["token_endpoint"] == "") {
+	// An issuer that was given but is invalid already has its error.
+	if p.Custom && p.Kind == integration.KindOAuth2 && strings.TrimSpace(in["issuer"]) == "" && (out["authorization_endpoint"] == "" || out["token_endpoint"] == "") {
 		errs.add("issuer", "error.field_issuer_or_endpoints")
 	}
 	sortFieldErrors(p, errs)
