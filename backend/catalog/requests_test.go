@@ -155,6 +155,11 @@ func TestProbeRequestWithCredential(t *testing.T) {
 			}
 		})
 	}
+	// A custom OAuth server may say in its who-am-I answer what was granted.
+	custom := get(t, c, "custom-oauth2")
+	if r, err := custom.ProbeRequest(validated(t, custom, map[string]string{"client_id": "r", "issuer": "https://id.example.com"})); err != nil || r.ScopesPath != "scope" {
+		t.Errorf("custom-oauth2 ProbeRequest ScopesPath = %q, %v; want scope", r.ScopesPath, err)
+	}
 	if _, err := get(t, c, "postgres").ProbeRequest(nil); !errors.Is(err, ErrNoProbe) {
 		t.Errorf("postgres.ProbeRequest = %v; want ErrNoProbe", err)
 	}
