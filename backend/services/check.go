@@ -135,19 +135,21 @@ func (s *Service) probeDB(ctx context.Context, in integration.Integration, p cat
 }
 
 func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p catalog.Provider) probeResult {
-	tok, err := s.tokens.AccessToken(ctx, in.ID, false)
-	if err != nil {
-		return tokenFailure(err)
-	}
-	res := s.whoami(ctx, in, p, tok)
-	if res.obs.StatusCode == 401 {
-		// The provider rejected a token we thought valid (expired early,
-		// revoked server-side): refresh once and ask again.
-		tok, err = s.tokens.AccessToken(ctx, in.ID, true)
+	rejected := ""
+	var res probeResult
+	// A token we thought valid may be refused (expired early, revoked
+	// server-side): hand it back as rejected and ask again. The second try
+	// may get another process's newer token, the third a real refresh.
+	for attempt := 0; attempt < 3; attempt++ {
+		tok, err := s.tokens.AccessToken(ctx, in.ID, rejected)
 		if err != nil {
 			return tokenFailure(err)
 		}
 		res = s.whoami(ctx, in, p, tok)
+		if res.obs.StatusCode != 401 {
+			break
+		}
+		rejected = tok.AccessToken
 	}
 	return res
 }

@@ -356,7 +356,7 @@ func (s *Service) Token(ctx context.Context, id string) (string, error) {
 	}
 	switch in.Kind {
 	case integration.KindOAuth2:
-		t, err := s.tokens.AccessToken(ctx, id, false)
+		t, err := s.tokens.AccessToken(ctx, id, "")
 		if err != nil {
 			res := tokenFailure(err)
 			if res.verdict.Status == integration.StatusNeedsReauth {

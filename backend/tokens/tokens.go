@@ -185,19 +185,17 @@ func (m *Manager) localLock(id string) *sync.Mutex {
 }
 
 // AccessToken returns a valid access token for id, refreshing when it is
-// missing, expired or within the margin of expiry (or when force is set).
-func (m *Manager) AccessToken(ctx context.Context, id string, force bool) (Token, error) {
+// missing, expired or within the margin of expiry. rejected is a token the
+// provider just refused (empty when none): it is never handed out again,
+// so a caller that saw a 401 gets either a token someone else refreshed
+// meanwhile or a fresh refresh.
+func (m *Manager) AccessToken(ctx context.Context, id, rejected string) (Token, error) {
+	usable := func(t Token) bool { return m.fresh(t) && (rejected == "" || t.AccessToken != rejected) }
 	m.mu.Lock()
 	cached, ok := m.cache[id]
 	m.mu.Unlock()
-	if ok && !force && m.fresh(cached) {
+	if ok && usable(cached) {
 		return cached, nil
-	}
-	if force && !ok {
-		// What we consider bad is what another process stored.
-		if stored, err := m.loadAccess(ctx, id); err == nil {
-			cached = stored
-		}
 	}
 	// One refresh per integration in this process…
 	l := m.localLock(id)
@@ -209,27 +207,24 @@ func (m *Manager) AccessToken(ctx context.Context, id string, force bool) (Token
 		return Token{}, err
 	}
 	defer unlock()
-	// Whoever held the lock before may have refreshed already: re-read the
-	// cache (another goroutine) and the keychain (another process). A token
-	// that changed while we waited is as good as our own refresh, even when
-	// forced.
-	before := cached.AccessToken
+	// Whoever held the lock before may have refreshed already: the cache
+	// (another goroutine) or the keychain (another process) may hold a
+	// newer token.
 	m.mu.Lock()
 	cached, ok = m.cache[id]
 	m.mu.Unlock()
+	if ok && usable(cached) {
+		return cached, nil
+	}
 	stored, err := m.loadAccess(ctx, id)
 	switch {
-	case err == nil && stored.AccessToken != "" && (!ok || stored.Expiry.After(cached.Expiry)):
-		cached, ok = stored, true
+	case err == nil && usable(stored):
+		m.mu.Lock()
+		m.cache[id] = stored
+		m.mu.Unlock()
+		return stored, nil
 	case err != nil && !m.cfg.IsNotFound(err):
 		return Token{}, fmt.Errorf("read access token of %s: %w", id, err)
-	}
-	changed := ok && cached.AccessToken != before
-	if ok && m.fresh(cached) && (!force || changed) {
-		m.mu.Lock()
-		m.cache[id] = cached
-		m.mu.Unlock()
-		return cached, nil
 	}
 	return m.refresh(ctx, id)
 }

@@ -60,7 +60,7 @@ func TestFreshTokenIsNotRefreshed(t *testing.T) {
 	m, _, _, r := setup(t, now)
 	ctx := context.Background()
 	m.Store(ctx, "i1", &oauth.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: now.Add(time.Hour)})
-	tok, err := m.AccessToken(ctx, "i1", false)
+	tok, err := m.AccessToken(ctx, "i1", "")
 	if err != nil || tok.AccessToken != "at-0" || r.calls.Load() != 0 {
 		t.Errorf("got %v, %v, %d refreshes; want at-0 and none", tok, err, r.calls.Load())
 	}
@@ -71,7 +71,7 @@ func TestRefreshAheadOfExpiry(t *testing.T) {
 	m, _, _, r := setup(t, now)
 	ctx := context.Background()
 	m.Store(ctx, "i1", &oauth.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: now.Add(5 * time.Minute)})
-	tok, err := m.AccessToken(ctx, "i1", false)
+	tok, err := m.AccessToken(ctx, "i1", "")
 	if err != nil || tok.AccessToken != "at-1" || r.calls.Load() != 1 {
 		t.Errorf("got %v, %v, %d refreshes; want a refresh inside the 10 min margin", tok, err, r.calls.Load())
 	}
@@ -87,7 +87,7 @@ func TestFiftyConcurrentCallsOneRefresh(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if tok, err := m.AccessToken(ctx, "i1", false); err != nil || tok.AccessToken != "at-1" {
+			if tok, err := m.AccessToken(ctx, "i1", ""); err != nil || tok.AccessToken != "at-1" {
 				t.Errorf("got %v, %v", tok, err)
 			}
 		}()
@@ -110,7 +110,7 @@ func TestRotatedRefreshTokenPersistedBeforeUse(t *testing.T) {
 		}
 		return nil
 	})
-	tok, err := m.AccessToken(ctx, "i1", false)
+	tok, err := m.AccessToken(ctx, "i1", "")
 	if err == nil || tok.AccessToken != "" {
 		t.Fatalf("got %v, %v; want no token when the rotated refresh token cannot be saved", tok, err)
 	}
@@ -118,7 +118,7 @@ func TestRotatedRefreshTokenPersistedBeforeUse(t *testing.T) {
 	if rt, _ := kc.Get(ctx, "i1", SlotRefresh); rt != "rt-0" {
 		t.Errorf("refresh token got %q; want the old one kept", rt)
 	}
-	tok, err = m.AccessToken(ctx, "i1", false)
+	tok, err = m.AccessToken(ctx, "i1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestInvalidGrantClearsSecrets(t *testing.T) {
 		r.err = &oauth.TokenError{Code: "invalid_grant", Description: tc.desc, Status: 400}
 		ctx := context.Background()
 		m.Store(ctx, "i1", &oauth.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: now.Add(-time.Minute)})
-		_, err := m.AccessToken(ctx, "i1", false)
+		_, err := m.AccessToken(ctx, "i1", "")
 		var re *ReauthError
 		if !errors.Is(err, ErrReauthRequired) || !errors.As(err, &re) || re.Cause != tc.want {
 			t.Errorf("%q: got %v; want reauth with cause %s", tc.desc, err, tc.want)
@@ -157,11 +157,29 @@ func TestNetworkErrorKeepsSecrets(t *testing.T) {
 	r.err = fmt.Errorf("refresh: %w", oauth.ErrNetwork)
 	ctx := context.Background()
 	m.Store(ctx, "i1", &oauth.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: now.Add(-time.Minute)})
-	if _, err := m.AccessToken(ctx, "i1", false); !errors.Is(err, oauth.ErrNetwork) {
+	if _, err := m.AccessToken(ctx, "i1", ""); !errors.Is(err, oauth.ErrNetwork) {
 		t.Errorf("got %v; want the network error", err)
 	}
 	if mem.Len() != 2 {
 		t.Errorf("%d secrets left; want both kept", mem.Len())
+	}
+}
+
+func TestRejectedTokenIsNeverReturned(t *testing.T) {
+	now := time.Now()
+	m, _, kc, r := setup(t, now)
+	ctx := context.Background()
+	m.Store(ctx, "i1", &oauth.Token{AccessToken: "at-A", RefreshToken: "rt-0", Expiry: now.Add(time.Hour)})
+	// Another process stored B meanwhile; the provider rejected A.
+	kc.Set(ctx, "i1", SlotAccess, `{"a":"at-B","e":"`+now.Add(2*time.Hour).Format(time.RFC3339Nano)+`"}`)
+	tok, err := m.AccessToken(ctx, "i1", "at-A")
+	if err != nil || tok.AccessToken != "at-B" || r.calls.Load() != 0 {
+		t.Fatalf("got %v, %v, %d refreshes; want B without a refresh", tok, err, r.calls.Load())
+	}
+	// B is rejected too: now a refresh is the only way.
+	tok, err = m.AccessToken(ctx, "i1", "at-B")
+	if err != nil || tok.AccessToken != "at-1" || r.calls.Load() != 1 {
+		t.Fatalf("got %v, %v, %d refreshes; want a refresh", tok, err, r.calls.Load())
 	}
 }
 
@@ -178,7 +196,7 @@ func TestClockTenMinutesOff(t *testing.T) {
 		// local+15m. Five minutes later (local clock) it is within margin.
 		m.Store(ctx, "i1", &oauth.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: local.Add(15 * time.Minute)})
 		m.cfg.Clock = fixedClock{local.Add(6 * time.Minute)}
-		if _, err := m.AccessToken(ctx, "i1", false); err != nil || r.calls.Load() != 1 {
+		if _, err := m.AccessToken(ctx, "i1", ""); err != nil || r.calls.Load() != 1 {
 			t.Errorf("skew %v: got %v, %d refreshes; want 1", skew, err, r.calls.Load())
 		}
 	}
@@ -194,7 +212,7 @@ func TestHelperProcessRefresh(t *testing.T) {
 	count := &fileCounter{path: filepath.Join(dir, "refreshes")}
 	m := NewManager(Config{Secrets: mem, Refresher: count, Clock: fixedClock{time.Now()}, LockDir: dir,
 		IsNotFound: func(err error) bool { return errors.Is(err, os.ErrNotExist) }})
-	if _, err := m.AccessToken(context.Background(), "i1", false); err != nil {
+	if _, err := m.AccessToken(context.Background(), "i1", ""); err != nil {
 		t.Fatal(err)
 	}
 }

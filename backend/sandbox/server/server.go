@@ -58,8 +58,9 @@ type Server struct {
 	outage        bool
 	omitIss       bool // misbehave: leave iss off redirects (tests fail-closed clients)
 	slow          time.Duration
-	apiKeys       map[string]string // key → account
-	counts        map[string]int    // token requests by grant type
+	apiKeys       map[string]string    // key → account
+	issued        map[string]time.Time // access token → when it was issued
+	counts        map[string]int       // token requests by grant type
 }
 
 // New builds a server; Handler serves it.
@@ -105,7 +106,8 @@ func New(o Options) (*Server, error) {
 		compose.OAuth2AuthorizeExplicitFactory, compose.OAuth2RefreshTokenGrantFactory,
 		compose.OAuth2TokenRevocationFactory, compose.OAuth2TokenIntrospectionFactory, compose.OAuth2PKCEFactory)
 	return &Server{opts: o, store: st, provider: provider, config: cfg, user: o.User,
-		revokedBefore: map[string]time.Time{}, reduced: map[string]bool{}, apiKeys: map[string]string{}, counts: map[string]int{}}, nil
+		revokedBefore: map[string]time.Time{}, reduced: map[string]bool{}, apiKeys: map[string]string{}, counts: map[string]int{},
+		issued: map[string]time.Time{}}, nil
 }
 
 // Handler is the whole server.
@@ -279,6 +281,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return
 	}
+	// fosite keeps the original request time across refreshes; "expire
+	// now" needs each access token's own issue time.
+	s.mu.Lock()
+	s.issued[resp.GetAccessToken()] = time.Now()
+	s.mu.Unlock()
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
 }
 
@@ -322,13 +329,13 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	expiredBefore, reduced := s.expiredBefore, s.reduced
+	expiredBefore, reduced, issuedAt := s.expiredBefore, s.reduced, s.issued[tok]
 	s.mu.Unlock()
 	if s.revoked(ar) {
 		unauthorized(w, "The access token has been revoked")
 		return
 	}
-	if !expiredBefore.IsZero() && !ar.GetRequestedAt().After(expiredBefore) {
+	if !expiredBefore.IsZero() && !issuedAt.After(expiredBefore) {
 		unauthorized(w, "The access token expired")
 		return
 	}
