@@ -108,11 +108,7 @@ func keychainErr(err error) error {
 }
 
 func (s *Service) probeKey(ctx context.Context, in integration.Integration, p catalog.Provider, key string) probeResult {
-	u, err := s.probeURL(p, in.Settings)
-	if err != nil {
-		return errResult(err)
-	}
-	req, err := s.probeRequest(p, in.Settings, u, key)
+	req, err := s.probeRequest(p, in.Settings, "", key)
 	if err != nil {
 		return errResult(err)
 	}

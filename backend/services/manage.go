@@ -38,7 +38,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 	now := s.clock.Now().UTC()
 	in := integration.Integration{
 		ID: newID(name), Name: name, Provider: p.ID, Kind: p.Kind, Settings: settings,
-		RequiredScopes: requiredScopesFor(p, settings), CreatedAt: now, UpdatedAt: now,
+		RequiredScopes: p.RequiredScopes(settings), CreatedAt: now, UpdatedAt: now,
 	}
 	secret := strings.TrimSpace(req.Secret)
 	slot := ""
@@ -53,7 +53,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 		}
 	default:
 		if secret == "" {
-			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", secretFieldOf(p))
+			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", p.SecretField())
 		}
 		slot = secretSlot(p.Kind)
 		if res, err = s.verifySecret(ctx, in, secret); err != nil {
@@ -114,7 +114,7 @@ func (s *Service) Update(ctx context.Context, id, name string, settings map[stri
 	var out integration.Integration
 	err = s.mutate(ctx, id, func(x *integration.Integration) (integration.Event, bool) {
 		x.Name, x.Settings = name, clean
-		x.RequiredScopes = requiredScopesFor(p, clean)
+		x.RequiredScopes = p.RequiredScopes(clean)
 		// Keys only: settings are not secret but the event says what
 		// changed, not to what.
 		return integration.Event{Kind: integration.EventSettingChange, Detail: strings.Join(changed, ",")}, len(changed) > 0

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	neturl "net/url"
-	"strings"
 	"time"
 
 	"relink/backend/catalog"
@@ -92,119 +89,54 @@ type oauthSetup struct {
 }
 
 func (s *Service) oauthSetup(ctx context.Context, in integration.Integration, p catalog.Provider) (oauthSetup, error) {
-	o := p.OAuth
 	st := in.Settings
+	e, err := p.OAuthEndpoints(st)
+	if err != nil {
+		return oauthSetup{}, err
+	}
 	cfg := oauth.Config{
-		ClientID: st["client_id"], Scopes: scopesFor(p, st), ScopeSeparator: o.ScopeSeparator,
-		ExtraParams: o.ExtraParams, HeaderAuth: o.AuthStyle == "header",
+		ClientID: st["client_id"], Scopes: e.Scopes, ScopeSeparator: e.ScopeSeparator, ExtraParams: e.ExtraParams,
+		HeaderAuth: e.HeaderAuth, AuthURL: e.AuthURL, TokenURL: e.TokenURL, RevokeURL: e.RevokeURL, DeviceURL: e.DeviceURL,
 	}
 	if secret, err := s.secrets.Get(ctx, in.ID, SlotClientSecret); err == nil {
 		cfg.ClientSecret = secret
 	} else if !errors.Is(err, secrets.ErrNotFound) {
 		return oauthSetup{}, err
 	}
-	if o.ClientSecret == "required" && cfg.ClientSecret == "" {
+	if p.OAuth.ClientSecret == "required" && cfg.ClientSecret == "" {
 		return oauthSetup{}, integration.NewProblem("error.client_secret_required")
 	}
 	var out oauthSetup
-	render := func(t string) (string, error) {
-		if t == "" {
-			return "", nil
-		}
-		return p.Render(t, st)
-	}
-	var err error
-	if p.Custom && st["issuer"] != "" {
-		md, err := s.discover(ctx, st["issuer"])
+	if e.Discover {
+		md, err := s.discover(ctx, e.Issuer)
 		if err != nil {
-			return out, fmt.Errorf("discover %s: %w", st["issuer"], err)
+			return out, fmt.Errorf("discover %s: %w", e.Issuer, err)
 		}
-		cfg.AuthURL, cfg.TokenURL, cfg.RevokeURL, cfg.DeviceURL = md.AuthorizationEndpoint, md.TokenEndpoint, md.RevocationEndpoint, md.DeviceAuthorizationEndpoint
+		// Metadata fills what the user did not configure by hand.
+		cfg.AuthURL, cfg.TokenURL = md.AuthorizationEndpoint, md.TokenEndpoint
+		if cfg.RevokeURL == "" {
+			cfg.RevokeURL = md.RevocationEndpoint
+		}
+		cfg.DeviceURL = md.DeviceAuthorizationEndpoint
 		cfg.Issuer, cfg.IssSupported = md.Issuer, md.IssParameterSupported
 		out.userinfo = md.UserinfoEndpoint
-	} else {
-		if cfg.AuthURL, err = render(o.AuthURL); err != nil {
-			return out, err
-		}
-		if cfg.TokenURL, err = render(o.TokenURL); err != nil {
-			return out, err
-		}
-		for _, t := range []struct {
-			dst *string
-			tpl string
-		}{{&cfg.RevokeURL, o.RevokeURL}, {&cfg.DeviceURL, o.DeviceURL}} {
-			// Optional endpoints: a custom provider may leave them empty.
-			if v, err := render(t.tpl); err == nil {
-				*t.dst = v
-			}
-		}
 	}
-	if p.Probe != nil {
-		if u, err := s.probeURL(p, st); err == nil && u != "" {
-			out.userinfo = u
-		}
+	if pr, err := p.ProbeRequest(st); err == nil && pr.URL != "" {
+		out.userinfo = pr.URL
 	}
 	out.cfg = cfg
 	return out, nil
 }
 
-func (s *Service) probeURL(p catalog.Provider, st map[string]string) (string, error) {
-	return p.Render(p.Probe.URL, st)
-}
-
-// probeRequest builds the who-am-I request with a credential.
+// probeRequest builds the who-am-I request with a credential; url
+// overrides the catalog's (a discovered userinfo endpoint).
 func (s *Service) probeRequest(p catalog.Provider, st map[string]string, url, credential string) (health.HTTPRequest, error) {
-	pr := p.Probe
-	r := health.HTTPRequest{Method: pr.Method, URL: url, Header: http.Header{}, AccountPath: pr.AccountPath,
-		ScopesPath: pr.ScopesPath, ScopesHeader: pr.ScopesHeader, ScopeSeparator: pr.ScopeSeparator}
-	for k, v := range pr.Headers {
-		r.Header.Set(k, v)
+	pr, err := p.ProbeRequest(st)
+	if err != nil {
+		return health.HTTPRequest{}, err
 	}
-	// Custom providers name their header, prefix and account path in
-	// settings; "{field}" in those probe fields refers to them.
-	fromSettings := func(v string) string {
-		if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") {
-			return st[strings.Trim(v, "{}")]
-		}
-		return v
+	if url != "" {
+		pr.URL = url
 	}
-	if ap := fromSettings(pr.AccountPath); ap != "" || p.Custom {
-		r.AccountPath = ap
-	}
-	switch pr.Auth {
-	case "bearer":
-		r.Header.Set("Authorization", "Bearer "+credential)
-	case "header":
-		name, prefix := fromSettings(pr.AuthName), fromSettings(pr.AuthPrefix)
-		if p.Custom && st["query_name"] != "" {
-			r.URL = addQuery(r.URL, st["query_name"], prefix+credential)
-			break
-		}
-		if name == "" {
-			name = "Authorization"
-		}
-		if p.Custom && prefix == "" && strings.EqualFold(name, "Authorization") {
-			prefix = "Bearer "
-		}
-		r.Header.Set(name, prefix+credential)
-	case "query":
-		r.URL = addQuery(r.URL, fromSettings(pr.AuthName), credential)
-	case "basic":
-		user, err := p.RenderText(pr.BasicUser, st)
-		if err != nil {
-			return r, err
-		}
-		r.BasicUser, r.BasicPass = user, credential
-	case "basic_key":
-		r.BasicUser = credential
-	}
-	return r, nil
-}
-
-func addQuery(u, name, value string) string {
-	sep := "?"
-	if strings.Contains(u, "?") {
-		sep = "&"
-	}
-	return u + sep + neturl.QueryEscape(name) + "=" + neturl.QueryEscape(value)
+	return health.HTTPRequest(pr.WithCredential(credential)), nil
 }

@@ -131,7 +131,7 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 		x.Expiry.AccessExpiresAt = tok.Expiry
 		x.Expiry.RefreshExpiresAt = tok.RefreshExpiry
 		if x.Expiry.RefreshExpiresAt.IsZero() {
-			if d := refreshLifetime(p); d > 0 && tok.RefreshToken != "" {
+			if d := p.RefreshLifetimeFor(in.Settings); d > 0 && tok.RefreshToken != "" {
 				x.Expiry.RefreshExpiresAt = now.Add(d)
 			} else if tok.RefreshToken == "" && !tok.Expiry.IsZero() {
 				// No refresh token: the access token's expiry is the hard one.

@@ -185,8 +185,8 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 	}
 	if p, ok := s.catalog.Get(in.Provider); ok {
 		v.ProviderName, v.Group, v.Icon = p.Name, string(p.Group), p.Icon
-		v.DocsURL = p.Docs
-		v.HelpURL = helpURLFor(p, in.Cause)
+		v.DocsURL = p.DocsURL()
+		v.HelpURL = p.HelpURL(in.Cause)
 	}
 	return v
 }

@@ -1,98 +1,233 @@
-// Sample data for previewing the UI in a plain browser (vite dev) and for
-// component tests. Never loaded inside the app window.
+// Sample data for previewing the UI in a plain browser (vite dev, never
+// the production build) and for component tests: integrations in every
+// status, a few providers, and a runtime whose events a test can emit.
 import type { Backend } from './api';
-import type { IntegrationView, ProviderView, Settings, Status, Cause } from './types';
+import type { Cause, HistoryEvent, IntegrationView, ProviderView, ReauthProgress, Settings, Status } from './types';
 
 const now = Date.now();
 const iso = (mins: number) => new Date(now + mins * 60_000).toISOString();
-const sev: Record<Status, number> = { needs_reauth: 60, error: 50, degraded: 40, expiring: 30, checking: 20, paused: 10, connected: 0 };
+const severity: Record<Status, number> = { needs_reauth: 60, error: 50, degraded: 40, expiring: 30, checking: 20, paused: 10, connected: 0 };
+const attention: Status[] = ['needs_reauth', 'error', 'degraded', 'expiring'];
 
-export function sample(id: string, name: string, provider: string, providerName: string, status: Status, cause: Cause = '', extra: Partial<IntegrationView> = {}): IntegrationView {
+export function sample(
+  id: string, name: string, provider: string, providerName: string, status: Status, cause: Cause = '', extra: Partial<IntegrationView> = {},
+): IntegrationView {
   return {
     id, name, provider, providerName, kind: 'oauth2', group: 'saas', icon: provider, settings: {}, account: 'ana@example.com',
-    requiredScopes: [], grantedScopes: [], missingScopes: [], status, severity: sev[status], cause, paused: status === 'paused',
-    lastChecked: iso(-3), lastHealthy: iso(-3), needsAttention: ['needs_reauth', 'error', 'degraded', 'expiring'].includes(status), ...extra,
+    requiredScopes: [], grantedScopes: [], missingScopes: [], status, severity: severity[status], cause, paused: status === 'paused',
+    lastChecked: iso(-3), lastHealthy: iso(-3), needsAttention: attention.includes(status), ...extra,
   };
 }
 
+const gaScope = 'https://www.googleapis.com/auth/analytics.readonly';
+
 export const sampleIntegrations: IntegrationView[] = [
-  sample('ga-1', 'Marketing GA4', 'google-analytics', 'Google Analytics 4', 'needs_reauth', 'token_expired', { problem: { code: 'problem.token_expired' } }),
-  sample('sf-1', 'Salesforce (prod)', 'salesforce', 'Salesforce', 'needs_reauth', 'access_revoked', { account: 'admin@acme.com' }),
+  sample('ga-1', 'Marketing GA4', 'google-analytics', 'Google Analytics 4', 'needs_reauth', 'token_expired', {
+    problem: { code: 'problem.token_expired' }, lastHealthy: iso(-26 * 60), settings: { project_id: 'marketing-prod' },
+    requiredScopes: [gaScope], grantedScopes: [gaScope], accessExpiresAt: iso(-25 * 60), helpUrl: 'https://support.google.com/analytics',
+  }),
+  sample('sf-1', 'Salesforce (prod)', 'salesforce', 'Salesforce', 'needs_reauth', 'access_revoked', {
+    account: 'admin@acme.com', problem: { code: 'problem.access_revoked' },
+  }),
   sample('shop-1', 'Acme Store', 'shopify', 'Shopify', 'degraded', 'account_changed', {
+    account: 'owner@acme.com', settings: { shop: 'acme-store' },
     requiredScopes: ['read_orders', 'read_products'], grantedScopes: ['read_orders'], missingScopes: ['read_products'],
     problem: { code: 'problem.missing_scopes', params: { scopes: 'read_products' } },
   }),
   sample('hub-1', 'HubSpot CRM', 'hubspot', 'HubSpot', 'error', 'provider_issue', { problem: { code: 'problem.provider_outage', params: { status: '503' } } }),
-  sample('xero-1', 'Xero books', 'xero', 'Xero', 'expiring', 'token_expired', { refreshExpiresAt: iso(3 * 24 * 60) }),
-  sample('stripe-1', 'Stripe payments', 'stripe', 'Stripe', 'connected', '', { kind: 'api_key', account: 'billing@acme.com' }),
-  sample('meta-1', 'Meta Ads EU', 'meta', 'Meta / Facebook Ads', 'paused'),
-  sample('pg-1', 'Warehouse', 'postgres', 'PostgreSQL', 'connected', '', { kind: 'database', group: 'database', icon: 'postgres', account: 'reader', lastChecked: iso(-12) }),
-  sample('my-1', 'Shop DB', 'mysql', 'MySQL / MariaDB', 'error', 'local_problem', { kind: 'database', group: 'database', icon: 'mysql', account: 'reader@%', problem: { code: 'problem.connection_refused' } }),
+  sample('xero-1', 'Xero books', 'xero', 'Xero', 'expiring', '', { refreshExpiresAt: iso(3 * 24 * 60), accessExpiresAt: iso(25) }),
+  sample('stripe-1', 'Stripe payments', 'stripe', 'Stripe', 'connected', '', {
+    kind: 'api_key', account: 'billing@acme.com', docsUrl: 'https://dashboard.stripe.com/apikeys',
+  }),
+  sample('meta-1', 'Meta Ads EU', 'meta-ads', 'Meta / Facebook Ads', 'paused', '', { icon: 'meta' }),
+  sample('pg-1', 'Warehouse', 'postgres', 'PostgreSQL', 'connected', '', {
+    kind: 'database', group: 'database', account: 'reader', lastChecked: iso(-12), settings: { host: 'db.internal', port: '5432', database: 'analytics', user: 'reader' },
+  }),
+  sample('my-1', 'Shop DB', 'mysql', 'MySQL / MariaDB', 'error', 'local_problem', {
+    kind: 'database', group: 'database', account: 'reader@%', problem: { code: 'problem.connection_refused' },
+  }),
 ];
 
-const providers: ProviderView[] = [
-  { id: 'custom-api-key', name: 'Custom API key', kind: 'api_key', group: 'saas', icon: 'custom-key', fields: [
-    { key: 'test_url', required: true, secret: false, kind: 'url' },
-    { key: 'header_name', required: false, secret: false, kind: 'text', default: 'Authorization' },
-    { key: 'api_key', required: true, secret: true, kind: 'password' },
+// Long enough to prove that names and accounts ellipsize, not overflow.
+export const longSample = sample(
+  'long-1', 'Salesforce EMEA Marketing Cloud — production replica (read-only reporting)', 'salesforce-sandbox', 'Salesforce (sandbox)', 'connected', '',
+  { icon: 'salesforce', account: 'integration-service-account@very-long-company-domain.example.com' },
+);
+
+export const sampleProviders: ProviderView[] = [
+  { id: 'google-analytics', name: 'Google Analytics 4', kind: 'oauth2', group: 'saas', icon: 'google-analytics', docsUrl: 'https://console.cloud.google.com/apis/credentials', fields: [
+    { key: 'client_id', required: true, secret: false, kind: 'text' },
+    { key: 'client_secret', required: false, secret: true, kind: 'password' },
+    { key: 'publishing_status', required: true, secret: false, kind: 'select', options: ['production', 'testing'], default: 'production' },
   ] },
   { id: 'shopify', name: 'Shopify', kind: 'oauth2', group: 'saas', icon: 'shopify', fields: [
     { key: 'shop', required: true, secret: false, kind: 'text', pattern: '[a-z0-9][a-z0-9-]{0,60}', placeholder: 'my-store' },
     { key: 'client_id', required: true, secret: false, kind: 'text' },
     { key: 'client_secret', required: true, secret: true, kind: 'password' },
   ] },
+  { id: 'stripe', name: 'Stripe', kind: 'api_key', group: 'saas', icon: 'stripe', docsUrl: 'https://dashboard.stripe.com/apikeys', fields: [
+    { key: 'api_key', required: true, secret: true, kind: 'password', pattern: '(sk|rk)_(live|test)_[A-Za-z0-9]{10,}' },
+  ] },
   { id: 'postgres', name: 'PostgreSQL', kind: 'database', group: 'database', icon: 'postgres', fields: [
     { key: 'host', required: true, secret: false, kind: 'text' },
     { key: 'port', required: true, secret: false, kind: 'number', default: '5432' },
+    { key: 'database', required: true, secret: false, kind: 'text' },
+    { key: 'user', required: true, secret: false, kind: 'text' },
     { key: 'password', required: true, secret: true, kind: 'password' },
+    { key: 'tls_mode', required: true, secret: false, kind: 'select', options: ['disable', 'prefer', 'require', 'verify-full'], default: 'prefer' },
+    { key: 'ssh_key', required: false, secret: true, kind: 'textarea' },
+  ] },
+  { id: 'custom-api-key', name: 'Custom API key', kind: 'api_key', group: 'saas', icon: 'custom-key', fields: [
+    { key: 'test_url', required: true, secret: false, kind: 'url' },
+    { key: 'header_name', required: false, secret: false, kind: 'text', default: 'Authorization' },
+    { key: 'api_key', required: true, secret: true, kind: 'password' },
   ] },
 ];
 
-export function fakeBackend(items: IntegrationView[] = structuredClone(sampleIntegrations)): Backend & { calls: string[] } {
-  let settings: Settings = { language: '', notifications: true, closeToTray: true, openAtLogin: false, refreshMarginMinutes: 10, retentionDays: 365, checkIntervalMinutes: 15, monitoringPaused: false };
-  const calls: string[] = [];
-  const find = (id: string) => items.find((x) => x.id === id)!;
+type Handler = (...data: unknown[]) => void;
+
+/** fakeRuntime stands in for window.runtime; emit plays the backend's events. */
+export function fakeRuntime() {
+  const handlers = new Map<string, Set<Handler>>();
+  const opened: string[] = [];
+  const copied: string[] = [];
   return {
-    calls,
-    ListIntegrations: async () => (calls.push('ListIntegrations'), items),
-    ListProviders: async () => providers,
-    AddIntegration: async (req) => {
-      calls.push(`AddIntegration:${JSON.stringify(req)}`);
-      const v = sample(`new-${items.length}`, req.name, req.provider, req.provider, 'connected');
-      items.push(v);
-      return v;
+    opened,
+    copied,
+    emit(name: string, payload?: unknown) {
+      handlers.get(name)?.forEach((h) => h(payload));
     },
-    UpdateIntegration: async (id, name) => ({ ...find(id), name }),
-    RemoveIntegration: async (id) => {
-      items = items.filter((x) => x.id !== id);
-      return { revoked: true };
+    runtime: {
+      EventsOn(name: string, cb: Handler) {
+        if (!handlers.has(name)) handlers.set(name, new Set());
+        handlers.get(name)!.add(cb);
+        return () => handlers.get(name)?.delete(cb);
+      },
+      BrowserOpenURL: (url: string) => void opened.push(url),
+      ClipboardSetText: async (text: string) => (copied.push(text), true),
     },
-    StartReauth: async (id) => (calls.push(`StartReauth:${id}`), { attemptId: 'a1', mode: find(id).kind === 'oauth2' ? 'browser' : 'secret' }),
-    CancelReauth: async () => true,
-    ConfirmAccount: async () => true,
-    SubmitSecret: async (id, secret) => {
-      calls.push(`SubmitSecret:${id}`);
-      if (secret === 'wrong') throw JSON.stringify({ code: 'error.secret_rejected', params: { reason: 'HTTP 401' } });
-      return { ...find(id), status: 'connected', severity: 0, cause: '', needsAttention: false };
-    },
-    CheckNow: async () => items,
-    SetPaused: async (id, paused) => ({ ...find(id), paused, status: paused ? 'paused' : 'connected' }),
-    History: async () => ({ events: [
-      { id: 3, time: iso(-3), integrationId: 'ga-1', integration: 'Marketing GA4', kind: 'status_change', oldStatus: 'connected', newStatus: 'needs_reauth', cause: 'token_expired', message: 'problem.token_expired' },
-      { id: 2, time: iso(-60), integrationId: 'ga-1', integration: 'Marketing GA4', kind: 'check', newStatus: 'connected' },
-      { id: 1, time: iso(-600), integrationId: 'ga-1', integration: 'Marketing GA4', kind: 'reauthorize', newStatus: 'connected', account: 'ana@example.com' },
-    ] }),
-    ExportHistoryCSV: async () => '/home/ana/relink-history.csv',
-    GetSettings: async () => settings,
-    SaveSettings: async (s) => (settings = s),
-    SystemLocale: async () => navigator.language,
-    ReportProblem: async () => '/tmp/relink-diagnostics.zip',
-    SupportSummary: async () => 'summary',
-    OpenSupport: async () => true,
   };
 }
 
+function history(items: IntegrationView[]): HistoryEvent[] {
+  const out: HistoryEvent[] = [];
+  let id = 200;
+  for (const v of items) {
+    out.push({ id: id--, time: v.lastChecked ?? iso(-3), integrationId: v.id, integration: v.name, kind: 'check', newStatus: v.status, cause: v.cause || undefined, message: v.problem?.code });
+    if (v.status !== 'connected') {
+      out.push({ id: id--, time: iso(-90), integrationId: v.id, integration: v.name, kind: 'status_change', oldStatus: 'connected', newStatus: v.status, cause: v.cause || undefined, message: v.problem?.code });
+    }
+    out.push({ id: id--, time: iso(-3 * 24 * 60), integrationId: v.id, integration: v.name, kind: 'reauthorize', newStatus: 'connected', account: v.account, message: 'reauthorize.ok' });
+    out.push({ id: id--, time: iso(-30 * 24 * 60), integrationId: v.id, integration: v.name, kind: 'created', newStatus: 'connected' });
+  }
+  return out.sort((a, b) => b.id - a.id);
+}
+
+/**
+ * fakeBackend implements every bound method over in-memory data. It
+ * records method calls, and the AddRequests so tests can check where a
+ * secret went; the secret "wrong" is rejected like a provider would.
+ */
+export function fakeBackend(items: IntegrationView[] = structuredClone(sampleIntegrations), emit: (name: string, payload?: unknown) => void = () => {}) {
+  let settings: Settings = {
+    language: '', notifications: true, closeToTray: true, openAtLogin: false, refreshMarginMinutes: 10, retentionDays: 365, checkIntervalMinutes: 15, monitoringPaused: false,
+  };
+  const calls: string[] = [];
+  const requests: unknown[] = [];
+  let attempt = 0;
+  const find = (id: string) => {
+    const v = items.find((x) => x.id === id);
+    if (!v) throw JSON.stringify({ code: 'error.integration_not_found', params: { ref: id } });
+    return v;
+  };
+  const put = (v: IntegrationView) => {
+    items = items.map((x) => (x.id === v.id ? v : x));
+    emit('integration:changed', v);
+    return v;
+  };
+  const healthy = (v: IntegrationView): IntegrationView => ({
+    ...v, status: 'connected', severity: 0, cause: '', problem: undefined, needsAttention: false, paused: false, missingScopes: [], lastChecked: new Date().toISOString(), lastHealthy: new Date().toISOString(),
+  });
+  const events = history(items);
+  const backend: Backend = {
+    ListIntegrations: async () => (calls.push('ListIntegrations'), items),
+    ListProviders: async () => sampleProviders,
+    AddIntegration: async (req) => {
+      calls.push('AddIntegration');
+      requests.push(req);
+      if (req.secret === 'wrong') throw JSON.stringify({ code: 'error.secret_rejected', params: { reason: 'HTTP 401' } });
+      const p = sampleProviders.find((x) => x.id === req.provider);
+      const kind = p?.kind ?? 'api_key';
+      const v = sample(`new-${items.length}`, req.name, req.provider, p?.name ?? req.provider, kind === 'oauth2' ? 'needs_reauth' : 'connected', '', {
+        kind, group: p?.group ?? 'saas', icon: p?.icon ?? req.provider, settings: req.settings,
+        problem: kind === 'oauth2' ? { code: 'problem.not_authorized' } : undefined,
+      });
+      items = [...items, v];
+      return v;
+    },
+    UpdateIntegration: async (id, name, s) => put({ ...find(id), name, settings: s }),
+    RemoveIntegration: async (id) => {
+      calls.push(`RemoveIntegration:${id}`);
+      items = items.filter((x) => x.id !== id);
+      return { revoked: true };
+    },
+    StartReauth: async (id) => {
+      calls.push(`StartReauth:${id}`);
+      const v = find(id);
+      if (v.kind !== 'oauth2') return { attemptId: `a${++attempt}`, mode: 'secret' };
+      const url = `https://accounts.example.com/o/oauth2/auth?client_id=relink&state=s${attempt + 1}&code_challenge_method=S256`;
+      return { attemptId: `a${++attempt}`, mode: 'browser', url };
+    },
+    CancelReauth: async (attemptId) => {
+      calls.push(`CancelReauth:${attemptId}`);
+      return true;
+    },
+    ConfirmAccount: async (attemptId, accept) => {
+      calls.push(`ConfirmAccount:${attemptId}:${accept}`);
+      return true;
+    },
+    SubmitSecret: async (id, secret) => {
+      calls.push(`SubmitSecret:${id}`);
+      if (secret === 'wrong') throw JSON.stringify({ code: 'error.secret_rejected', params: { reason: 'HTTP 401' } });
+      return put(healthy(find(id)));
+    },
+    CheckNow: async (ids) => {
+      calls.push(`CheckNow:${ids.join(',')}`);
+      return items.filter((v) => !ids.length || ids.includes(v.id)).map((v) => put({ ...v, lastChecked: new Date().toISOString() }));
+    },
+    SetPaused: async (id, paused) => {
+      const v = find(id);
+      return put(paused ? { ...v, paused, status: 'paused', severity: severity.paused, needsAttention: false } : healthy(v));
+    },
+    History: async (f) => {
+      const all = events.filter((e) => (!f.integrationId || e.integrationId === f.integrationId) && (!f.beforeId || e.id < f.beforeId));
+      const page = all.slice(0, f.limit ?? 50);
+      return { events: page, nextBeforeId: all.length > page.length ? page[page.length - 1].id : undefined };
+    },
+    ExportHistoryCSV: async () => '/home/ana/relink-history.csv',
+    GetSettings: async () => settings,
+    SaveSettings: async (s) => {
+      settings = { ...s };
+      emit('settings:changed', settings);
+      return settings;
+    },
+    SystemLocale: async () => navigator.language,
+    ReportProblem: async () => '/home/ana/relink-diagnostics.zip',
+    SupportSummary: async (id) => `Relink support summary for ${find(id).name}`,
+    OpenSupport: async () => true,
+  };
+  return Object.assign(backend, { calls, requests });
+}
+
+/** installFakeBackend wires the fake into window for the dev preview. */
 export function installFakeBackend() {
-  window.go = { main: { App: fakeBackend() } };
-  window.runtime = { EventsOn: () => () => {}, BrowserOpenURL: () => {}, ClipboardSetText: async () => true };
+  const rt = fakeRuntime();
+  const items = structuredClone([...sampleIntegrations, longSample]);
+  window.go = { main: { App: fakeBackend(items, rt.emit) } };
+  window.runtime = rt.runtime;
+  // The screenshot script drives reauthorization stages through this.
+  (window as unknown as { relinkFake: unknown }).relinkFake = {
+    progress: (p: ReauthProgress) => rt.emit('reauth:progress', p),
+    emit: rt.emit,
+  };
 }

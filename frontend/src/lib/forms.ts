@@ -1,37 +1,59 @@
 // Client-side validation mirrors the catalog's rules so messages appear
 // next to fields at once; the backend validates again.
-import type { FieldView } from './types';
+import type { FieldView, Problem } from './types';
 
-export type FieldErrors = Record<string, { code: string; params?: Record<string, string> }>;
+export type FieldErrors = Record<string, Problem>;
+
+/**
+ * formFields are the fields a form shows: every setting plus the provider's
+ * main secret (the first secret field: API key, database password or OAuth
+ * client secret), the one AddRequest.secret carries to the keychain. Other
+ * secret fields have no way to the keychain from here, and a secret must
+ * never travel as a setting, so they are left out.
+ */
+export function formFields(fields: FieldView[]): FieldView[] {
+  const main = fields.find((f) => f.secret);
+  return fields.filter((f) => !f.secret || f === main);
+}
+
+// Loopback http is allowed so local test endpoints work; everything else
+// must be https (the catalog enforces the same rule).
+const urlRE = /^(https:\/\/[^\s/?#]+|http:\/\/(127\.0\.0\.1|\[::1\]|localhost)([:/?#]|$))/i;
 
 export function validateFields(fields: FieldView[], values: Record<string, string>): FieldErrors {
   const errs: FieldErrors = {};
+  const fail = (f: FieldView, code: string, reason?: string) =>
+    (errs[f.key] = { code, params: reason ? { field: f.key, reason } : { field: f.key } });
   for (const f of fields) {
     const v = (values[f.key] ?? '').trim();
     if (!v) {
-      if (f.required && !f.default) errs[f.key] = { code: 'error.field_required', params: { field: f.key } };
-      continue;
-    }
-    if (f.kind === 'url' && !/^(https:\/\/|http:\/\/(127\.0\.0\.1|\[::1\]|localhost)([:/]|$))/i.test(v)) {
-      errs[f.key] = { code: 'error.url_https', params: { field: f.key } };
-      continue;
-    }
-    if (f.kind === 'number' && !/^\d{1,5}$/.test(v)) {
-      errs[f.key] = { code: 'error.field_invalid', params: { field: f.key } };
-      continue;
-    }
-    if (f.pattern && !f.secret && !new RegExp(`^(?:${f.pattern})$`).test(v)) {
-      errs[f.key] = { code: 'error.field_invalid', params: { field: f.key } };
+      if (f.required && !f.default) fail(f, 'error.field_required');
+    } else if (f.kind === 'url' && !urlRE.test(v)) {
+      fail(f, 'error.url_https');
+    } else if (f.kind === 'number' && !/^\d{1,5}$/.test(v)) {
+      fail(f, 'error.field_invalid', 'not_a_number');
+    } else if (f.pattern && !f.secret && !new RegExp(`^(?:${f.pattern})$`).test(v)) {
+      fail(f, 'error.field_invalid', 'pattern');
     }
   }
   return errs;
+}
+
+// Catalog patterns are RE2; the few JavaScript cannot compile are left to
+// the backend's check rather than blocking the form.
+function matches(pattern: string, v: string): boolean {
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(v);
+  } catch {
+    return true;
+  }
 }
 
 /** splitValues separates settings from the secret: the secret never goes into settings. */
 export function splitValues(fields: FieldView[], values: Record<string, string>): { settings: Record<string, string>; secret: string } {
   const settings: Record<string, string> = {};
   let secret = '';
-  for (const f of fields) {
+  for (const f of formFields(fields)) {
     const v = (values[f.key] ?? '').trim();
     if (f.secret) secret = v;
     else if (v) settings[f.key] = v;

@@ -1,5 +1,9 @@
 // One message catalogue per language, shared with the Go backend. Every
 // file in backend/i18n/locales is a language: adding one is adding a file.
+import type { Problem } from './types';
+
+type Params = Record<string, string | number>;
+
 const modules = import.meta.glob('../../../backend/i18n/locales/*.json', { eager: true, import: 'default' }) as Record<
   string,
   Record<string, string>
@@ -7,13 +11,13 @@ const modules = import.meta.glob('../../../backend/i18n/locales/*.json', { eager
 
 export const catalogues: Record<string, Record<string, string>> = {};
 for (const [path, msgs] of Object.entries(modules)) {
-  const lang = path.split('/').pop()!.replace('.json', '');
-  catalogues[lang] = msgs;
+  catalogues[path.split('/').pop()!.replace(/\.json$/, '')] = msgs;
 }
 
 export const FALLBACK = 'en';
 export const languages = Object.keys(catalogues).sort();
 
+// tick changes every 30 s so relative times ("3 min ago") re-render.
 const state = $state({ lang: FALLBACK, tick: 0 });
 
 /** match maps a locale such as "es-ES" or "es_MX.UTF-8" to a language we have. */
@@ -34,8 +38,13 @@ export function language(): string {
   return state.lang;
 }
 
+/** languageName is a language's name in that language, from its own catalogue. */
+export function languageName(lang: string): string {
+  return catalogues[lang]?.['language.self'] ?? lang;
+}
+
 /** t renders a message with {param} placeholders; English, then the key, as fallbacks. */
-export function t(key: string, params?: Record<string, string | number>): string {
+export function t(key: string, params?: Params): string {
   const msg = catalogues[state.lang]?.[key] ?? catalogues[FALLBACK]?.[key] ?? key;
   if (!params) return msg;
   return msg.replace(/\{([a-zA-Z_]+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
@@ -46,8 +55,8 @@ export function has(key: string): boolean {
   return key in (catalogues[FALLBACK] ?? {});
 }
 
-/** plural picks key.one / key.other by the language's plural rules. */
-export function plural(key: string, count: number, params: Record<string, string | number> = {}): string {
+/** plural picks key.one / key.other… by the language's plural rules. */
+export function plural(key: string, count: number, params: Params = {}): string {
   const form = new Intl.PluralRules(state.lang).select(count);
   const k = has(`${key}.${form}`) ? `${key}.${form}` : `${key}.other`;
   return t(k, { ...params, count: formatNumber(count) });
@@ -77,28 +86,30 @@ export function relative(iso: string | undefined, now: number = Date.now()): str
   if (!iso) return '';
   const secs = Math.round((new Date(iso).getTime() - now) / 1000);
   const rtf = new Intl.RelativeTimeFormat(state.lang, { numeric: 'auto', style: 'short' });
-  for (const [unit, size] of units) {
-    if (Math.abs(secs) >= size || unit === 'second') {
-      return rtf.format(Math.round(secs / size), unit);
-    }
-  }
-  return '';
+  const [unit, size] = units.find(([, size]) => Math.abs(secs) >= size) ?? units[units.length - 1];
+  return rtf.format(Math.round(secs / size), unit);
 }
 
-/** problem renders a backend Problem in the current language. */
-export function problem(p: { code: string; params?: Record<string, string> } | undefined): string {
+/**
+ * problem renders a backend Problem in the current language. A field param
+ * is shown by its label, and a "reason" picks a more precise sentence
+ * (error.field_invalid.pattern) when the catalogue has one.
+ */
+export function problem(p: Problem | undefined): string {
   if (!p) return '';
   if (!has(p.code)) return t('error.internal', { detail: p.code });
-  const params: Record<string, string> = { ...(p.params ?? {}) };
-  if (params.field && has(`field.${params.field}`)) params.field = t(`field.${params.field}`);
-  return t(p.code, params);
+  const params: Params = { ...(p.params ?? {}) };
+  if (typeof params.field === 'string' && has(`field.${params.field}`)) params.field = t(`field.${params.field}`);
+  const precise = `${p.code}.${p.params?.reason ?? ''}`;
+  return t(p.params?.reason && has(precise) ? precise : p.code, params);
 }
 
-/** bump forces re-render of time-relative text (called every 30 s). */
+/** bump makes time-relative text re-render (called every 30 s). */
 export function bump() {
   state.tick++;
 }
 
+/** tick is read by anything showing a relative time, to re-render on bump. */
 export function tick(): number {
   return state.tick;
 }

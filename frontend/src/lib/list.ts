@@ -1,5 +1,7 @@
-// Pure list logic: search, filter, severity sort and summary counts.
-import type { IntegrationView, Status } from './types';
+// List logic: search, filter, severity sort, grouping, summary counts and
+// the sentence that tells the user what to do about a row.
+import { relative, t } from './i18n.svelte';
+import type { Cause, IntegrationView, Problem, Status } from './types';
 
 export interface ListQuery {
   search: string;
@@ -18,17 +20,41 @@ export function filterSort(items: IntegrationView[], q: ListQuery): IntegrationV
     .sort((a, b) => b.severity - a.severity || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
 }
 
-export function groups(items: IntegrationView[]): { group: 'saas' | 'database'; items: IntegrationView[] }[] {
-  const out: { group: 'saas' | 'database'; items: IntegrationView[] }[] = [];
-  for (const g of ['saas', 'database'] as const) {
-    const its = items.filter((v) => v.group === g);
-    if (its.length) out.push({ group: g, items: its });
-  }
-  return out;
+export type Group = 'saas' | 'database';
+
+export function groups(items: IntegrationView[]): { group: Group; items: IntegrationView[] }[] {
+  return (['saas', 'database'] as const)
+    .map((group) => ({ group, items: items.filter((v) => v.group === group) }))
+    .filter((g) => g.items.length);
 }
 
 export function counts(items: IntegrationView[]): Partial<Record<Status, number>> {
   const c: Partial<Record<Status, number>> = {};
   for (const v of items) c[v.status] = (c[v.status] ?? 0) + 1;
   return c;
+}
+
+// New credentials do not fix these; a later check does.
+const transientCauses: Cause[] = ['provider_issue', 'local_problem', 'app_problem'];
+
+/** isTransient reports a broken row that needs a re-check, not a reauthorization. */
+export function isTransient(v: IntegrationView): boolean {
+  return v.needsAttention && transientCauses.includes(v.cause);
+}
+
+const quiet: Status[] = ['connected', 'checking', 'paused'];
+
+/**
+ * statusSentence is what a row says when it is not healthy: the cause's
+ * sentence (what happened and what to do next) and the specific problem
+ * as detail, unless the problem only repeats the cause.
+ */
+export function statusSentence(v: IntegrationView): { text: string; detail?: Problem } {
+  if (quiet.includes(v.status)) return { text: '' };
+  const detail = v.problem && v.problem.code !== `problem.${v.cause}` ? v.problem : undefined;
+  if (v.cause) return { text: t(`cause.${v.cause}`), detail };
+  if (v.status === 'expiring' && v.refreshExpiresAt && !detail) {
+    return { text: t('ui.expiring_hint', { when: relative(v.refreshExpiresAt) }) };
+  }
+  return { text: '', detail };
 }

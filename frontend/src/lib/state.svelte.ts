@@ -1,7 +1,7 @@
 // App-wide state: the integrations list and toasts, kept live by events.
 import { api, toProblem } from './api';
 import { on } from './events';
-import { problem, t } from './i18n.svelte';
+import { problem } from './i18n.svelte';
 import type { IntegrationView, Problem } from './types';
 
 export const store = $state({
@@ -35,10 +35,12 @@ export async function reload() {
   }
 }
 
-export function upsert(v: IntegrationView) {
+/** upsert puts a fresh view of one integration into the list and returns it. */
+export function upsert(v: IntegrationView): IntegrationView {
   const i = store.integrations.findIndex((x) => x.id === v.id);
   if (i >= 0) store.integrations[i] = v;
   else store.integrations.push(v);
+  return v;
 }
 
 export function subscribe(): () => void {
@@ -51,5 +53,3 @@ export function subscribe(): () => void {
   ];
   return () => offs.forEach((f) => f());
 }
-
-export { t };
