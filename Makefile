@@ -6,7 +6,7 @@ export PATH := $(GOBIN):/usr/local/go/bin:$(PATH)
 BIN := build/bin/relink
 VERSION ?= 0.1.0
 
-.PHONY: deps build run test bench package install demo fuzz clean
+.PHONY: deps build run test bench package install uninstall demo fuzz clean
 
 deps:
 	@.ci/deps
@@ -28,10 +28,14 @@ bench: deps build
 	@bench/run
 
 package: build
+	mkdir -p dist
 	VERSION=$(VERSION) go run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 package -f build/linux/nfpm.yaml -p deb -t dist/
 
 install: build
 	build/linux/install-user.sh $(BIN)
+
+uninstall:
+	build/linux/install-user.sh --uninstall
 
 demo: build
 	@.ci/demo
