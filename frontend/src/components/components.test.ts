@@ -1,36 +1,59 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import StatusBadge from './StatusBadge.svelte';
 import IntegrationRow from './IntegrationRow.svelte';
 import IntegrationList from './IntegrationList.svelte';
 import ReauthDialog from './ReauthDialog.svelte';
 import AddDialog from './AddDialog.svelte';
-import { fakeBackend, sample, sampleIntegrations } from '../lib/fakeBackend';
-import { setLanguage } from '../lib/i18n.svelte';
+import App from '../App.svelte';
+import { fakeBackend, fakeRuntime, sample, sampleIntegrations } from '../lib/fakeBackend';
+import { bump, setLanguage } from '../lib/i18n.svelte';
+import { store } from '../lib/state.svelte';
+import type { AddRequest, IntegrationView } from '../lib/types';
 
 let backend: ReturnType<typeof fakeBackend>;
+let rt: ReturnType<typeof fakeRuntime>;
+
+function install(items: IntegrationView[] = structuredClone(sampleIntegrations)) {
+  rt = fakeRuntime();
+  backend = fakeBackend(items, rt.emit);
+  window.go = { main: { App: backend } };
+  window.runtime = rt.runtime;
+}
+
 beforeEach(() => {
   setLanguage('en');
-  backend = fakeBackend();
-  window.go = { main: { App: backend } };
-  window.runtime = { EventsOn: () => () => {}, BrowserOpenURL: () => {}, ClipboardSetText: async () => true };
+  store.integrations = [];
+  store.loaded = false;
+  install();
 });
-afterEach(() => cleanup());
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+const byId = (id: string) => structuredClone(sampleIntegrations.find((v) => v.id === id)!);
+const noop = () => {};
 
 describe('StatusBadge', () => {
   it.each([
     ['connected', 'Connected'],
     ['needs_reauth', 'Needs reauthorization'],
     ['degraded', 'Degraded'],
-  ] as const)('renders %s', (status, text) => {
+    ['expiring', 'Expiring soon'],
+    ['checking', 'Checking…'],
+  ] as const)('renders %s as an icon and a word', (status, text) => {
     render(StatusBadge, { status });
-    expect(screen.getByTestId('status-badge').textContent?.trim()).toBe(text);
+    const badge = screen.getByTestId('status-badge');
+    expect(badge.textContent?.trim()).toBe(text);
+    expect(badge.querySelector('svg')).toBeTruthy();
   });
 
-  it('speaks Spanish', () => {
-    setLanguage('es');
+  it('re-renders when the language changes', async () => {
     render(StatusBadge, { status: 'needs_reauth' });
+    setLanguage('es');
+    await tick();
     expect(screen.getByTestId('status-badge').textContent?.trim()).toBe('Requiere nueva autorización');
   });
 });
@@ -38,81 +61,353 @@ describe('StatusBadge', () => {
 describe('IntegrationRow', () => {
   it('starts reauthorization when the name is clicked', async () => {
     const onreauth = vi.fn();
-    const item = sampleIntegrations[0];
-    render(IntegrationRow, { item, onreauth, ondetails: vi.fn() });
+    const item = byId('stripe-1');
+    render(IntegrationRow, { item, onreauth, ondetails: noop });
     await fireEvent.click(screen.getByTestId('integration-name'));
     expect(onreauth).toHaveBeenCalledWith(item);
   });
 
-  it('shows Reauthorize and the cause sentence only when broken', () => {
-    render(IntegrationRow, { item: sampleIntegrations[0], onreauth: vi.fn(), ondetails: vi.fn() });
-    expect(screen.getByTestId('reauthorize')).toBeTruthy();
-    expect(screen.getByTestId('cause').textContent).toContain('Reauthorize to reconnect');
+  it.each([
+    ['ga-1', true, 'The authorization token expired. Reauthorize to reconnect.'],
+    ['shop-1', true, 'Missing permissions: read_products.'],
+    ['xero-1', true, 'The authorization ends in 3 days.'],
+    ['stripe-1', false, ''],
+    ['meta-1', false, ''],
+  ])('%s: Reauthorize shown %s, cause %j', (id, shown, cause) => {
+    render(IntegrationRow, { item: byId(id), onreauth: noop, ondetails: noop });
+    expect(!!screen.queryByTestId('reauthorize')).toBe(shown);
+    expect(screen.queryByTestId('cause')?.textContent ?? '').toContain(cause);
+    if (!cause) expect(screen.queryByTestId('cause')).toBeNull();
+  });
+
+  it('does not repeat a problem that only restates the cause', () => {
+    render(IntegrationRow, { item: byId('ga-1'), onreauth: noop, ondetails: noop });
+    expect(screen.getByTestId('cause').textContent).not.toContain('The provider rejected the token');
+  });
+
+  it('offers a re-check, not a reauthorization, for a provider outage', async () => {
+    const oncheck = vi.fn(async () => {});
+    render(IntegrationRow, { item: byId('hub-1'), onreauth: noop, ondetails: noop, oncheck });
+    expect(screen.queryByTestId('reauthorize')).toBeNull();
+    await fireEvent.click(screen.getByTestId('retry'));
+    expect(oncheck).toHaveBeenCalled();
+  });
+
+  it('shows relative times that move on every 30 s tick', async () => {
+    const now = Date.parse('2026-11-28T10:00:00Z');
+    vi.useFakeTimers({ now, toFake: ['Date'] });
+    const item = sample('x', 'X', 'xero', 'Xero', 'expiring', '', {
+      lastChecked: '2026-11-28T09:57:00Z',
+      refreshExpiresAt: '2026-12-03T10:00:00Z',
+    });
+    render(IntegrationRow, { item, onreauth: noop, ondetails: noop });
+    expect(screen.getByTestId('last-checked').textContent).toBe('3 min. ago');
+    expect(screen.getByTestId('expires').textContent).toBe('in 5 days');
+    vi.setSystemTime(now + 60 * 60_000);
+    bump();
+    await tick();
+    expect(screen.getByTestId('last-checked').textContent).toBe('1 hr. ago');
+    setLanguage('es');
+    await tick();
+    expect(screen.getByTestId('last-checked').textContent).toBe('hace 1 h');
+    expect(screen.getByTestId('expires').textContent).toBe('dentro de 5 días');
+  });
+
+  it('says expired once the authorization has ended', () => {
+    render(IntegrationRow, { item: byId('xero-1'), onreauth: noop, ondetails: noop });
+    expect(screen.getByTestId('expires').textContent).toBe('in 3 days');
     cleanup();
-    render(IntegrationRow, { item: sample('ok', 'Fine', 'stripe', 'Stripe', 'connected'), onreauth: vi.fn(), ondetails: vi.fn() });
-    expect(screen.queryByTestId('reauthorize')).toBeNull();
-    expect(screen.queryByTestId('cause')).toBeNull();
+    render(IntegrationRow, { item: { ...byId('xero-1'), refreshExpiresAt: '2020-01-01T00:00:00Z' }, onreauth: noop, ondetails: noop });
+    expect(screen.getByTestId('expires').textContent).toBe('expired');
   });
 
-  it('offers a re-check, not a reauthorization, for a provider outage', () => {
-    render(IntegrationRow, { item: sampleIntegrations.find((v) => v.id === 'hub-1')!, onreauth: vi.fn(), ondetails: vi.fn(), oncheck: vi.fn() });
-    expect(screen.queryByTestId('reauthorize')).toBeNull();
-    expect(screen.getByTestId('retry')).toBeTruthy();
-  });
-
-  it('shows the last check relative to now', () => {
-    render(IntegrationRow, { item: sampleIntegrations[0], onreauth: vi.fn(), ondetails: vi.fn() });
-    expect(screen.getByTestId('integration-row').textContent).toContain('3 min. ago');
+  it('keeps long names whole in a tooltip', () => {
+    const name = 'A very long integration name that cannot possibly fit in its column';
+    render(IntegrationRow, { item: { ...byId('stripe-1'), name }, onreauth: noop, ondetails: noop });
+    expect(screen.getByTestId('integration-name').textContent?.trim()).toBe(name);
+    expect(screen.getByTestId('integration-name').getAttribute('title')).toContain(name);
   });
 });
 
 describe('IntegrationList', () => {
   it('groups SaaS and databases', () => {
-    render(IntegrationList, { items: sampleIntegrations, onreauth: vi.fn(), ondetails: vi.fn() });
-    expect(screen.getByTestId('group-saas').querySelectorAll('[data-testid=integration-row]').length).toBe(7);
-    expect(screen.getByTestId('group-database').querySelectorAll('[data-testid=integration-row]').length).toBe(2);
+    render(IntegrationList, { items: sampleIntegrations, onreauth: noop, ondetails: noop });
+    const rows = (g: string) => within(screen.getByTestId(`group-${g}`)).getAllByTestId('integration-row');
+    expect(rows('saas').length).toBe(7);
+    expect(rows('database').map((r) => r.dataset.id)).toEqual(['pg-1', 'my-1']);
   });
 });
 
-describe('ReauthDialog', () => {
-  it('asks for a new key and shows a rejection next to the field', async () => {
-    const item = sample('k1', 'Key', 'stripe', 'Stripe', 'needs_reauth', 'token_expired', { kind: 'api_key' });
-    backend = fakeBackend([item]);
-    window.go = { main: { App: backend } };
-    render(ReauthDialog, { item, onclose: vi.fn() });
-    await waitFor(() => screen.getByTestId('secret-form'));
-    const input = screen.getByTestId('field-api_key') as HTMLInputElement;
-    await fireEvent.input(input, { target: { value: 'wrong' } });
-    await fireEvent.submit(screen.getByTestId('secret-form'));
-    await waitFor(() => expect(screen.getByTestId('secret-form').textContent).toContain('rejected'));
-    expect(input.type).toBe('password');
+describe('ReauthDialog, browser mode', () => {
+  const item = byId('ga-1');
+  const progress = (stage: string, extra: object = {}) => rt.emit('reauth:progress', { attemptId: 'a1', integrationId: 'ga-1', stage, ...extra });
+
+  async function open() {
+    const onclose = vi.fn();
+    render(ReauthDialog, { item, onclose });
+    await waitFor(() => screen.getByTestId('auth-url'));
+    return onclose;
+  }
+
+  it('waits for the browser, shows the link and copies it', async () => {
+    await open();
+    expect(screen.getByTestId('reauth-waiting').textContent).toContain('Continue in your browser');
+    const url = (screen.getByTestId('auth-url') as HTMLInputElement).value;
+    expect(url).toMatch(/^https:\/\/accounts\.example\.com\//);
+    await fireEvent.click(screen.getByTestId('copy-url'));
+    expect(rt.copied).toEqual([url]);
+    expect(screen.getByTestId('copy-url').textContent?.trim()).toBe('Copied');
   });
 
-  it('waits for the browser for OAuth and can be cancelled', async () => {
-    const onclose = vi.fn();
-    render(ReauthDialog, { item: sampleIntegrations[0], onclose });
-    await waitFor(() => screen.getByTestId('reauth-waiting'));
-    await fireEvent.click(screen.getByTestId('reauth-cancel'));
+  it('says so when the browser could not be opened', async () => {
+    await open();
+    progress('waiting', { browserFailed: true });
     await tick();
-    expect(onclose).toHaveBeenCalled();
+    expect(screen.getByTestId('browser-failed')).toBeTruthy();
+    expect(screen.getByTestId('auth-url')).toBeTruthy();
+  });
+
+  it('cancels the attempt', async () => {
+    const onclose = await open();
+    await fireEvent.click(screen.getByTestId('reauth-cancel'));
+    await waitFor(() => expect(onclose).toHaveBeenCalled());
+    expect(backend.calls).toContain('CancelReauth:a1');
+  });
+
+  it('asks before replacing the account, then succeeds', async () => {
+    await open();
+    progress('exchanging');
+    await tick();
+    expect(screen.getByTestId('reauth-exchanging')).toBeTruthy();
+    progress('confirm_account', { account: 'new@example.com', previousAccount: 'ana@example.com' });
+    await tick();
+    expect(screen.getByTestId('confirm-account').textContent).toBe(
+      'You authorized new@example.com, but this integration used ana@example.com. Replace the account?',
+    );
+    expect(document.activeElement).toBe(screen.getByTestId('confirm-keep'));
+    await fireEvent.click(screen.getByTestId('confirm-replace'));
+    expect(backend.calls).toContain('ConfirmAccount:a1:true');
+    progress('done', { account: 'new@example.com' });
+    await tick();
+    expect(screen.getByTestId('reauth-done').textContent).toContain('connected again as new@example.com');
+    expect(document.activeElement).toBe(screen.getByTestId('reauth-close'));
+  });
+
+  it('shows a failure as a sentence and can try again', async () => {
+    await open();
+    progress('failed', { problem: { code: 'error.oauth_access_denied' } });
+    await tick();
+    expect(screen.getByTestId('reauth-error').textContent).toContain('Authorization was denied in the browser.');
+    await fireEvent.click(screen.getByTestId('reauth-retry'));
+    await waitFor(() => screen.getByTestId('auth-url'));
+    expect(backend.calls.filter((c) => c === 'StartReauth:ga-1').length).toBe(2);
+  });
+
+  it('ignores progress of other integrations', async () => {
+    await open();
+    rt.emit('reauth:progress', { attemptId: 'zz', integrationId: 'sf-1', stage: 'failed' });
+    await tick();
+    expect(screen.queryByTestId('reauth-error')).toBeNull();
+  });
+});
+
+describe('ReauthDialog, secret mode', () => {
+  it('asks for a new key, shows a rejection next to the field, then saves a good one', async () => {
+    const item = byId('stripe-1');
+    render(ReauthDialog, { item, onclose: noop });
+    await waitFor(() => screen.getByTestId('secret-form'));
+    const input = screen.getByTestId('field-api_key') as HTMLInputElement;
+    expect(input.type).toBe('password');
+    expect(document.activeElement).toBe(input);
+    await fireEvent.click(screen.getByTestId('reveal-api_key'));
+    expect(input.type).toBe('text');
+    await fireEvent.click(screen.getByTestId('docs-link'));
+    expect(rt.opened).toEqual(['https://dashboard.stripe.com/apikeys']);
+
+    await fireEvent.submit(screen.getByTestId('secret-form'));
+    expect(screen.getByTestId('field-error-api_key').textContent).toBe('API key is required.');
+
+    await fireEvent.input(input, { target: { value: 'wrong' } });
+    await fireEvent.submit(screen.getByTestId('secret-form'));
+    await waitFor(() => expect(screen.getByTestId('field-error-api_key').textContent).toBe('The provider rejected this credential: HTTP 401'));
+
+    await fireEvent.input(input, { target: { value: 'sk_live_good' } });
+    await fireEvent.submit(screen.getByTestId('secret-form'));
+    await waitFor(() => screen.getByTestId('reauth-done'));
+    expect(backend.calls.filter((c) => c.startsWith('SubmitSecret')).length).toBe(2);
+  });
+
+  it('asks a database for its password', async () => {
+    render(ReauthDialog, { item: byId('pg-1'), onclose: noop });
+    await waitFor(() => screen.getByTestId('field-password'));
+    expect(screen.getByTestId('secret-form').textContent).toContain('Enter the database password.');
   });
 });
 
 describe('AddDialog', () => {
-  it('validates fields and never sends the secret as a setting', async () => {
-    const onadded = vi.fn();
-    render(AddDialog, { onclose: vi.fn(), onadded });
-    await waitFor(() => screen.getByTestId('provider-custom-api-key'));
-    await fireEvent.click(screen.getByTestId('provider-custom-api-key'));
+  async function choose(id: string, onadded = vi.fn()) {
+    render(AddDialog, { onclose: noop, onadded });
+    await waitFor(() => screen.getByTestId(`provider-${id}`));
+    await fireEvent.click(screen.getByTestId(`provider-${id}`));
+    return onadded;
+  }
+  const type = (key: string, value: string) => fireEvent.input(screen.getByTestId(`field-${key}`), { target: { value } });
+  const lastRequest = () => backend.requests[backend.requests.length - 1] as AddRequest;
+
+  it('groups providers and finds them by search', async () => {
+    render(AddDialog, { onclose: noop, onadded: noop });
+    await waitFor(() => screen.getByTestId('provider-stripe'));
+    await fireEvent.input(screen.getByTestId('provider-search'), { target: { value: 'postg' } });
+    expect(screen.queryByTestId('provider-stripe')).toBeNull();
+    await fireEvent.keyDown(screen.getByTestId('provider-search'), { key: 'Enter' });
+    expect(screen.getByTestId('add-form').textContent).toContain('PostgreSQL');
+  });
+
+  it('validates fields next to them and never sends the secret as a setting', async () => {
+    const onadded = await choose('custom-api-key');
+    await type('name', '');
     await fireEvent.submit(screen.getByTestId('add-form'));
-    expect(screen.getByTestId('field-error-test_url').textContent).toContain('required');
-    await fireEvent.input(screen.getByTestId('field-test_url'), { target: { value: 'http://127.0.0.1:9/me' } });
-    await fireEvent.input(screen.getByTestId('field-api_key'), { target: { value: 'sekrit-key' } });
+    expect(screen.getByTestId('field-error-name').textContent).toBe('Give the integration a name.');
+    expect(screen.getByTestId('field-error-test_url').textContent).toBe('Test URL is required.');
+    expect(screen.getByTestId('field-error-api_key').textContent).toBe('API key is required.');
+    expect(backend.requests).toEqual([]);
+
+    await type('name', 'Reporting API');
+    await type('test_url', 'http://example.com/me');
+    await fireEvent.submit(screen.getByTestId('add-form'));
+    expect(screen.getByTestId('field-error-test_url').textContent).toContain('https://');
+
+    await type('test_url', 'http://127.0.0.1:9/me');
+    await type('api_key', 'sekrit-key');
     await fireEvent.submit(screen.getByTestId('add-form'));
     await waitFor(() => expect(onadded).toHaveBeenCalled());
-    const call = backend.calls.find((c) => c.startsWith('AddIntegration:'))!;
-    const req = JSON.parse(call.slice('AddIntegration:'.length));
-    expect(req.secret).toBe('sekrit-key');
-    expect(JSON.stringify(req.settings)).not.toContain('sekrit-key');
+    expect(lastRequest()).toEqual({
+      provider: 'custom-api-key',
+      name: 'Reporting API',
+      settings: { test_url: 'http://127.0.0.1:9/me', header_name: 'Authorization' },
+      secret: 'sekrit-key',
+    });
+  });
+
+  it('shows a rejected key next to the key field', async () => {
+    await choose('stripe');
+    await type('api_key', 'wrong');
+    await fireEvent.submit(screen.getByTestId('add-form'));
+    await waitFor(() => expect(screen.getByTestId('field-error-api_key').textContent).toBe('The provider rejected this credential: HTTP 401'));
+    expect(screen.queryByTestId('form-error')).toBeNull();
+  });
+
+  it('sends a database password as the secret and leaves out the SSH key', async () => {
+    await choose('postgres');
+    expect(screen.queryByTestId('field-ssh_key')).toBeNull();
+    await type('host', 'db.internal');
+    await type('database', 'analytics');
+    await type('user', 'reader');
+    await type('password', 'pw-123');
+    await fireEvent.submit(screen.getByTestId('add-form'));
+    await waitFor(() => expect(backend.requests.length).toBe(1));
+    expect(lastRequest().secret).toBe('pw-123');
+    expect(lastRequest().settings).toEqual({ host: 'db.internal', port: '5432', database: 'analytics', user: 'reader', tls_mode: 'prefer' });
+  });
+
+  it('hands an OAuth integration on to authorization', async () => {
+    const onadded = await choose('google-analytics');
+    await type('client_id', 'abc.apps.googleusercontent.com');
+    expect(screen.getByTestId('add-submit').textContent?.trim()).toBe('Add and authorize');
+    await fireEvent.submit(screen.getByTestId('add-form'));
+    await waitFor(() => expect(onadded).toHaveBeenCalled());
+    expect(onadded.mock.calls[0][0].kind).toBe('oauth2');
+    expect(lastRequest().secret).toBe('');
+  });
+});
+
+describe('App', () => {
+  async function start() {
+    render(App);
+    await waitFor(() => expect(screen.getAllByTestId('integration-row').length).toBe(9));
+  }
+
+  it('summarises, searches and filters the list', async () => {
+    await start();
+    expect(screen.getByTestId('summary').textContent).toBe(
+      '2 need reauthorization · 2 with errors · 1 degraded · 1 expiring soon · 1 paused · 2 healthy',
+    );
+    await fireEvent.input(screen.getByTestId('search'), { target: { value: 'acme' } });
+    expect(screen.getAllByTestId('integration-row').map((r) => r.dataset.id)).toEqual(['sf-1', 'shop-1', 'stripe-1']);
+    await fireEvent.input(screen.getByTestId('search'), { target: { value: 'zzz' } });
+    expect(screen.getByTestId('no-match')).toBeTruthy();
+    await fireEvent.input(screen.getByTestId('search'), { target: { value: '' } });
+    await fireEvent.change(screen.getByTestId('status-filter'), { target: { value: 'error' } });
+    expect(screen.getAllByTestId('integration-row').map((r) => r.dataset.id)).toEqual(['hub-1', 'my-1']);
+  });
+
+  it('leads an empty list to Add', async () => {
+    install([]);
+    render(App);
+    await waitFor(() => screen.getByTestId('empty'));
+    await fireEvent.click(screen.getByTestId('add-first'));
+    expect(screen.getByTestId('add-dialog')).toBeTruthy();
+  });
+
+  it('switches to Spanish from Settings without a restart', async () => {
+    await start();
+    await fireEvent.click(screen.getByTestId('nav-settings'));
+    await waitFor(() => screen.getByTestId('language'));
+    await fireEvent.change(screen.getByTestId('language'), { target: { value: 'es' } });
+    await waitFor(() => expect(screen.getByTestId('nav-integrations').textContent?.trim()).toBe('Integraciones'));
+    await fireEvent.click(screen.getByTestId('nav-integrations'));
+    expect(screen.getByTestId('summary').textContent).toBe(
+      '2 requieren nueva autorización · 2 con errores · 1 degradada · 1 caduca pronto · 1 en pausa · 2 correctas',
+    );
+    const ga = screen.getAllByTestId('integration-row').find((r) => r.dataset.id === 'ga-1')!;
+    expect(within(ga).getByTestId('cause').textContent).toContain('El token de autenticación caducó. Vuelve a autorizar para reconectar.');
+    expect(document.documentElement.lang).toBe('es');
+  });
+
+  it('follows the system language when none is chosen', async () => {
+    backend.SystemLocale = async () => 'es_ES.UTF-8';
+    await start();
+    expect(screen.getByTestId('nav-history').textContent?.trim()).toBe('Historial');
+  });
+
+  it('opens a reauthorization when the tray asks', async () => {
+    await start();
+    rt.emit('navigate', { view: 'integrations', integrationId: 'sf-1', reauth: true });
+    await waitFor(() => screen.getByTestId('reauth-dialog'));
+    expect(screen.getByTestId('reauth-dialog').textContent).toContain('Reauthorize Salesforce (prod)');
+  });
+
+  it('applies live updates from the backend', async () => {
+    await start();
+    rt.emit('integration:changed', { ...byId('ga-1'), status: 'connected', severity: 0, cause: '', problem: undefined, needsAttention: false });
+    await tick();
+    const ga = screen.getAllByTestId('integration-row').find((r) => r.dataset.id === 'ga-1')!;
+    expect(ga.dataset.status).toBe('connected');
+    rt.emit('integration:removed', { id: 'ga-1' });
+    await tick();
+    expect(screen.getAllByTestId('integration-row').length).toBe(8);
+  });
+
+  it('removes an integration after confirmation', async () => {
+    await start();
+    const row = screen.getAllByTestId('integration-row').find((r) => r.dataset.id === 'pg-1')!;
+    await fireEvent.click(within(row).getByTestId('details'));
+    await fireEvent.click(screen.getByTestId('detail-remove'));
+    expect(screen.getByTestId('remove-dialog').textContent).toContain('deletes its keychain items');
+    await fireEvent.click(screen.getByTestId('remove-confirm'));
+    await waitFor(() => expect(screen.getAllByTestId('integration-row').length).toBe(8));
+    expect(backend.calls).toContain('RemoveIntegration:pg-1');
+    expect(screen.getByTestId('toasts').textContent).toContain('Removed “Warehouse” and revoked its tokens at the provider.');
+  });
+
+  it('shows scopes and history in the detail panel', async () => {
+    await start();
+    const row = screen.getAllByTestId('integration-row').find((r) => r.dataset.id === 'shop-1')!;
+    await fireEvent.click(within(row).getByTestId('details'));
+    const panel = screen.getByTestId('detail-panel');
+    expect(within(panel).getByTestId('scopes').textContent).toMatch(/read_products\s*missing/);
+    await waitFor(() => expect(within(panel).getAllByTestId('history-event').length).toBeGreaterThan(0));
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(screen.queryByTestId('detail-panel')).toBeNull();
   });
 });

@@ -66,7 +66,7 @@ export const sampleProviders: ProviderView[] = [
     { key: 'client_secret', required: true, secret: true, kind: 'password' },
   ] },
   { id: 'stripe', name: 'Stripe', kind: 'api_key', group: 'saas', icon: 'stripe', docsUrl: 'https://dashboard.stripe.com/apikeys', fields: [
-    { key: 'api_key', required: true, secret: true, kind: 'password', pattern: '(sk|rk)_(live|test)_[A-Za-z0-9]{10,}' },
+    { key: 'api_key', required: true, secret: true, kind: 'password' },
   ] },
   { id: 'postgres', name: 'PostgreSQL', kind: 'database', group: 'database', icon: 'postgres', fields: [
     { key: 'host', required: true, secret: false, kind: 'text' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitValues, validateFields } from './forms';
+import { formFields, splitValues, validateFields } from './forms';
 import type { FieldView } from './types';
 
 const fields: FieldView[] = [
@@ -9,22 +9,53 @@ const fields: FieldView[] = [
   { key: 'api_key', required: true, secret: true, kind: 'password' },
 ];
 
-describe('forms', () => {
-  it('reports each invalid field', () => {
+const db: FieldView[] = [
+  { key: 'host', required: true, secret: false, kind: 'text' },
+  { key: 'password', required: true, secret: true, kind: 'password' },
+  { key: 'ssh_key', required: false, secret: true, kind: 'textarea' },
+];
+
+describe('validateFields', () => {
+  it('reports each invalid field with its reason', () => {
     const errs = validateFields(fields, { shop: 'Evil.com/x', test_url: 'http://example.com', port: 'abc', api_key: '' });
-    expect(Object.keys(errs).sort()).toEqual(['api_key', 'port', 'shop', 'test_url']);
-    expect(errs.test_url.code).toBe('error.url_https');
-    expect(errs.api_key.code).toBe('error.field_required');
+    expect(errs).toEqual({
+      shop: { code: 'error.field_invalid', params: { field: 'shop', reason: 'pattern' } },
+      test_url: { code: 'error.url_https', params: { field: 'test_url' } },
+      port: { code: 'error.field_invalid', params: { field: 'port', reason: 'not_a_number' } },
+      api_key: { code: 'error.field_required', params: { field: 'api_key' } },
+    });
   });
 
-  it('accepts loopback http for local test endpoints', () => {
-    expect(validateFields(fields, { shop: 'ok', test_url: 'http://127.0.0.1:8080/me', api_key: 'k' })).toEqual({});
+  it.each([
+    ['https://api.example.com/me', true],
+    ['http://127.0.0.1:8080/me', true],
+    ['http://localhost/me', true],
+    ['http://[::1]:9/x', true],
+    ['http://localhost.evil.com/', false],
+    ['http://example.com', false],
+    ['ftp://example.com', false],
+    ['https://', false],
+  ])('url %s valid: %s', (url, ok) => {
+    expect(!validateFields(fields, { shop: 'ok', test_url: url, api_key: 'k' }).test_url).toBe(ok);
   });
 
+  it('accepts a missing value that has a default', () => {
+    expect(validateFields(fields, { shop: 'ok', test_url: 'https://x.example', api_key: 'k' })).toEqual({});
+  });
+});
+
+describe('secrets', () => {
   it('never puts the secret in settings', () => {
     const { settings, secret } = splitValues(fields, { shop: 'ok', test_url: 'https://x', api_key: ' sk_live_1 ' });
     expect(secret).toBe('sk_live_1');
     expect(Object.values(settings)).not.toContain('sk_live_1');
-    expect(settings).not.toHaveProperty('api_key');
+    expect(settings).toEqual({ shop: 'ok', test_url: 'https://x' });
+  });
+
+  it('shows and sends only the main secret field', () => {
+    expect(formFields(db).map((f) => f.key)).toEqual(['host', 'password']);
+    const { settings, secret } = splitValues(db, { host: 'db', password: 'pw', ssh_key: 'KEY' });
+    expect(secret).toBe('pw');
+    expect(settings).toEqual({ host: 'db' });
   });
 });

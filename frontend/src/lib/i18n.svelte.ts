@@ -81,13 +81,17 @@ const units: [Intl.RelativeTimeFormatUnit, number][] = [
   ['second', 1],
 ];
 
-/** relative renders "3 min ago" / "in 5 days" / "hace 3 min" from now. */
+/**
+ * relative renders "3 min. ago" / "in 5 days" / "hace 3 min" from now:
+ * short units up to hours, where they read well, and whole words from days
+ * on, where short forms turn cryptic ("dentro de 5 d").
+ */
 export function relative(iso: string | undefined, now: number = Date.now()): string {
   if (!iso) return '';
   const secs = Math.round((new Date(iso).getTime() - now) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(state.lang, { numeric: 'auto', style: 'short' });
   const [unit, size] = units.find(([, size]) => Math.abs(secs) >= size) ?? units[units.length - 1];
-  return rtf.format(Math.round(secs / size), unit);
+  const style = size >= 24 * 3600 ? 'long' : 'short';
+  return new Intl.RelativeTimeFormat(state.lang, { numeric: 'auto', style }).format(Math.round(secs / size), unit);
 }
 
 /**

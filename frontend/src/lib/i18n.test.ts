@@ -1,84 +1,146 @@
-import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { catalogues, match, plural, relative, setLanguage, t } from './i18n.svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import { catalogues, languageName, languages, match, plural, problem, relative, setLanguage, t } from './i18n.svelte';
+import { CAUSES, STATUS_ORDER } from './types';
+
+afterEach(() => setLanguage('en'));
 
 const params = (s: string) => (s.match(/\{[a-zA-Z_]+\}/g) ?? []).sort().join(',');
 
 describe('message catalogues', () => {
-  it('has the same keys and params in every language', () => {
-    const langs = Object.keys(catalogues);
-    expect(langs).toContain('en');
-    expect(langs).toContain('es');
-    for (const a of langs) {
-      for (const b of langs) {
+  it('has every key, with the same {params}, in every language', () => {
+    expect(languages).toEqual(expect.arrayContaining(['en', 'es']));
+    const problems: string[] = [];
+    for (const a of languages) {
+      for (const b of languages) {
         for (const k of Object.keys(catalogues[a])) {
-          expect(catalogues[b], `${b} lacks ${k} (present in ${a})`).toHaveProperty([k]);
-          expect(params(catalogues[b][k]), `${b}:${k} params`).toBe(params(catalogues[a][k]));
+          if (!(k in catalogues[b])) problems.push(`${b} lacks ${k} (present in ${a})`);
+          else if (params(catalogues[b][k]) !== params(catalogues[a][k])) {
+            problems.push(`${b}:${k} params ${params(catalogues[b][k])}; ${a} has ${params(catalogues[a][k])}`);
+          }
         }
       }
     }
+    expect(problems).toEqual([]);
   });
 
-  it('matches locales to languages', () => {
-    expect(match('es-ES')).toBe('es');
-    expect(match('es_MX.UTF-8')).toBe('es');
-    expect(match('fr-FR')).toBe('en');
-    expect(match(undefined)).toBe('en');
+  it('has no empty message', () => {
+    const empty = languages.flatMap((l) => Object.entries(catalogues[l]).filter(([, v]) => !v.trim()).map(([k]) => `${l}:${k}`));
+    expect(empty).toEqual([]);
+  });
+
+  it('names each language in that language', () => {
+    expect(languages.map(languageName)).toEqual(expect.arrayContaining(['English', 'Español']));
+  });
+});
+
+describe('t and friends', () => {
+  it.each([
+    ['es-ES', 'es'],
+    ['es_MX.UTF-8', 'es'],
+    ['ES', 'es'],
+    ['en-GB', 'en'],
+    ['fr-FR', 'en'],
+    ['', 'en'],
+    [undefined, 'en'],
+  ])('match(%s) = %s', (locale, want) => {
+    expect(match(locale)).toBe(want);
   });
 
   it('renders Spanish relative times and plurals', () => {
     setLanguage('es');
     const now = Date.parse('2026-11-28T10:00:00Z');
     expect(relative('2026-11-28T09:57:00Z', now)).toBe('hace 3 min');
+    expect(relative('2026-12-03T10:00:00Z', now)).toBe('dentro de 5 días');
     expect(plural('summary.needs_reauth', 2)).toBe('2 requieren nueva autorización');
     expect(plural('summary.needs_reauth', 1)).toBe('1 requiere nueva autorización');
     expect(t('status.connected')).toBe('Conectada');
-    setLanguage('en');
+  });
+
+  it('renders English relative times and plurals', () => {
+    const now = Date.parse('2026-11-28T10:00:00Z');
     expect(relative('2026-11-28T09:57:00Z', now)).toBe('3 min. ago');
+    expect(relative('2026-12-03T10:00:00Z', now)).toBe('in 5 days');
+    expect(relative('2026-11-28T10:00:00Z', now)).toBe('now');
     expect(plural('summary.needs_reauth', 2)).toBe('2 need reauthorization');
+    expect(plural('summary.connected', 1234)).toBe('1,234 healthy');
+  });
+
+  it('falls back to English, then to the key', () => {
+    setLanguage('xx');
+    expect(t('status.connected')).toBe('Connected');
+    expect(t('no.such.key')).toBe('no.such.key');
+  });
+
+  it.each([
+    [{ code: 'error.field_required', params: { field: 'api_key' } }, 'API key is required.'],
+    [{ code: 'error.field_invalid', params: { field: 'shop', reason: 'pattern' } }, 'Shop subdomain does not have the expected format.'],
+    [{ code: 'error.field_invalid', params: { field: 'shop', reason: 'no_such_reason' } }, 'Shop subdomain is not valid.'],
+    [{ code: 'error.secret_rejected', params: { reason: 'HTTP 401' } }, 'The provider rejected this credential: HTTP 401'],
+    [{ code: 'error.from_the_future' }, 'Something went wrong inside Relink (error.from_the_future).'],
+  ])('problem(%j)', (p, want) => {
+    expect(problem(p)).toBe(want);
   });
 });
 
-// Every source file, for the static checks below.
-function files(dir: string, out: string[] = []): string[] {
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) files(p, out);
-    else if (/\.(svelte|ts)$/.test(f) && !f.endsWith('.test.ts') && !f.includes('fakeBackend')) out.push(p);
-  }
-  return out;
-}
-const src = join(__dirname, '..');
+// Source files for the static checks below, read by Vite like any import.
+const sources = import.meta.glob(['../**/*.svelte', '../**/*.ts', '!../**/*.test.ts', '!../**/fakeBackend.ts', '!../test-setup.ts'], {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
 
 describe('every visible string comes from the catalogue', () => {
+  it('finds the sources', () => {
+    expect(Object.keys(sources).some((f) => f.endsWith('IntegrationRow.svelte'))).toBe(true);
+  });
+
   it('uses only keys that exist', () => {
     const missing: string[] = [];
-    for (const f of files(src)) {
-      const text = readFileSync(f, 'utf8');
-      for (const m of text.matchAll(/\bt\('([a-z_.]+)'/g)) {
-        if (!(m[1] in catalogues.en)) missing.push(`${f}: ${m[1]}`);
+    for (const [f, text] of Object.entries(sources)) {
+      for (const m of text.matchAll(/\b(?:t|plural|has)\(\s*'([a-z_][a-z0-9_.-]*)'/g)) {
+        const key = m[0].startsWith('plural') ? `${m[1]}.other` : m[1];
+        if (!(key in catalogues.en)) missing.push(`${f}: ${key}`);
+      }
+      // Keys held in tables, e.g. { label: 'ui.setting_retention' }.
+      for (const m of text.matchAll(/'((?:ui|error|status|cause|field|event|summary|kind|option|problem)\.[a-z0-9_.-]*[a-z0-9])'/g)) {
+        if (!(m[1] in catalogues.en) && !(`${m[1]}.other` in catalogues.en)) missing.push(`${f}: ${m[1]}`);
       }
     }
     expect(missing).toEqual([]);
   });
 
+  it('has a sentence for every key built from a value', () => {
+    const built = [
+      ...STATUS_ORDER.flatMap((s) => [`status.${s}`, `summary.${s}.other`]),
+      ...CAUSES.flatMap((c) => [`cause.${c}`, `cause.${c}.short`]),
+      ...['integrations', 'history', 'settings'].map((v) => `ui.nav.${v}`),
+      ...['saas', 'database', 'custom'].map((g) => `ui.group.${g}`),
+      ...['oauth2', 'api_key', 'database'].map((k) => `kind.${k}`),
+      ...['24h', '7d', '30d', '365d', 'all'].map((r) => `ui.range.${r}`),
+      ...['check', 'status_change', 'refresh', 'reauthorize', 'created', 'settings_change', 'removed', 'error'].map((k) => `event.${k}`),
+    ];
+    expect(built.filter((k) => !(k in catalogues.en))).toEqual([]);
+  });
+
   it('renders no literal text in component markup', () => {
-    const allowed = new Set(['Relink', '×', '—', '*', '✓', '✕', '+', '·']);
+    // Symbols and the product name are the same in every language.
+    const allowed = new Set(['Relink', '—', '*', '→', '·']);
     const offenders: string[] = [];
-    for (const f of files(src).filter((f) => f.endsWith('.svelte'))) {
-      const markup = readFileSync(f, 'utf8')
+    for (const [f, text] of Object.entries(sources)) {
+      if (!f.endsWith('.svelte')) continue;
+      const markup = text
         .replace(/<script[\s\S]*?<\/script>/g, '')
         .replace(/<style[\s\S]*?<\/style>/g, '')
-        .replace(/<svg[\s\S]*?<\/svg>/g, '');
+        .replace(/<svg[\s\S]*?<\/svg>/g, '')
+        .replace(/\{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, '{}');
       // Text between tags, with {expressions} removed.
       for (const m of markup.matchAll(/>([^<>]+)</g)) {
-        const text = m[1].replace(/\{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, '').trim();
-        if (text && /[A-Za-zÀ-ÿ]/.test(text) && !allowed.has(text)) offenders.push(`${f}: "${text}"`);
+        const txt = m[1].replace(/\{\}/g, '').trim();
+        if (/\p{L}/u.test(txt) && !allowed.has(txt)) offenders.push(`${f}: "${txt}"`);
       }
-      // Attributes users read.
-      for (const m of markup.matchAll(/\b(aria-label|placeholder|title|alt)="([^"{]*)"/g)) {
-        if (/[A-Za-z]/.test(m[2])) offenders.push(`${f}: ${m[1]}="${m[2]}"`);
+      // Attributes people read or hear.
+      for (const m of markup.matchAll(/\b(aria-label|placeholder|title|alt|label)="([^"]*)"/g)) {
+        if (/\p{L}/u.test(m[2].replace(/\{\}/g, ''))) offenders.push(`${f}: ${m[1]}="${m[2]}"`);
       }
     }
     expect(offenders).toEqual([]);
