@@ -138,6 +138,11 @@ func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p 
 	// may get another process's newer token, the third a real refresh.
 	for attempt := 0; attempt < 3; attempt++ {
 		tok, err := s.tokens.AccessToken(ctx, in.ID, rejected)
+		var re *tokens.ReauthError
+		if errors.As(err, &re) && re.Code == "no_refresh_token" && in.LastHealthy.IsZero() {
+			// Never authorized: nothing expired, it just needs a first grant.
+			return probeResult{verdict: health.Verdict{Status: integration.StatusNeedsReauth, Problem: integration.NewProblem("problem.not_authorized")}}
+		}
 		if err != nil {
 			return tokenFailure(err)
 		}
