@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/ory/fosite v0.49.0
 	golang.org/x/crypto v0.31.0
+	golang.org/x/oauth2 v0.38.0
 )
 
 require (
@@ -68,7 +69,6 @@ require (
 	go.opentelemetry.io/proto/otlp v1.0.0 // indirect
 	golang.org/x/mod v0.17.0 // indirect
 	golang.org/x/net v0.25.0 // indirect
-	golang.org/x/oauth2 v0.38.0 // indirect
 	golang.org/x/sys v0.28.0 // indirect
 	golang.org/x/text v0.21.0 // indirect
 	golang.org/x/tools v0.21.1-0.20240508182429-e35e4ccd0d2d // indirect

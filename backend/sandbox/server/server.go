@@ -7,15 +7,15 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ory/fosite"
@@ -24,49 +24,87 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Clients registered at start.
+// Clients registered when Options.Clients is empty.
 const (
 	PublicClient       = "relink"
 	ConfidentialClient = "relink-confidential"
 	ConfidentialSecret = "sandbox-secret"
 )
 
-// DefaultScopes are granted unless reduced.
+// CallbackPath is the redirect path every client may use on a loopback IP
+// literal (127.0.0.1 or [::1]) with any port (RFC 8252 §7.3).
+const CallbackPath = "/callback"
+
+// DefaultScopes are what the sandbox knows and grants unless reduced.
 var DefaultScopes = []string{"openid", "offline", "offline_access", "profile", "email", "analytics.read", "analytics.write"}
 
-// Options configure a Server.
-type Options struct {
-	Issuer     string // base URL, e.g. http://127.0.0.1:4444
-	User       string // who the headless login approves as
-	AccessTTL  time.Duration
-	RefreshTTL time.Duration
+// DefaultUser is who the headless login approves as unless told otherwise.
+const DefaultUser = "ana@example.com"
+
+// Client is a pre-registered OAuth client; an empty Secret makes it public.
+type Client struct {
+	ID     string
+	Secret string
 }
 
-// Server is the sandbox provider.
+// Options configure a Server. Zero values get the defaults.
+type Options struct {
+	Issuer     string        // base URL, e.g. http://127.0.0.1:4444 (required)
+	User       string        // who the headless login approves as (DefaultUser)
+	AccessTTL  time.Duration // access token lifetime (1h)
+	RefreshTTL time.Duration // refresh token lifetime (30 days)
+	Clients    []Client      // relink (public) and relink-confidential
+}
+
+// ErrNoIssuer is returned by New without Options.Issuer.
+var ErrNoIssuer = errors.New("sandbox: an issuer URL is required")
+
+// Server is the sandbox provider. Its zero value is not usable; call New.
 type Server struct {
-	opts     Options
-	store    *storage.MemoryStore
-	provider fosite.OAuth2Provider
-	config   *fosite.Config
+	issuer     string
+	opts       Options
+	provider   fosite.OAuth2Provider
+	lifespans  *liveConfig
+	controlMux *http.ServeMux
+	publicMux  *http.ServeMux
 
 	mu            sync.Mutex
 	user          string
 	denyNext      bool
-	revokedBefore map[string]time.Time // subject → grants before this are revoked
-	expiredBefore time.Time            // access tokens issued before are expired
-	reduced       map[string]bool      // scopes taken away
-	outage        bool
-	omitIss       bool // misbehave: leave iss off redirects (tests fail-closed clients)
-	slow          time.Duration
-	apiKeys       map[string]string    // key → account
+	omitIss       bool                 // misbehave: leave iss off redirects (tests fail-closed clients)
+	outage        bool                 // everything but /control answers 503
+	slow          time.Duration        // delay before every non-control response
+	revokedBefore map[string]time.Time // subject → grants made up to then are revoked
+	expiredBefore time.Time            // access tokens issued up to then are expired
+	reduced       map[string]bool      // scopes taken away; replaced, never mutated
 	issued        map[string]time.Time // access token → when it was issued
-	counts        map[string]int       // token requests by grant type
+	apiKeys       map[string]apiKey
+	counters      Counters
+}
+
+// liveConfig lets control change token lifetimes while fosite reads them
+// from request goroutines.
+type liveConfig struct {
+	*fosite.Config
+	access, refresh atomic.Int64
+}
+
+func (c *liveConfig) GetAccessTokenLifespan(context.Context) time.Duration {
+	return time.Duration(c.access.Load())
+}
+
+func (c *liveConfig) GetRefreshTokenLifespan(context.Context) time.Duration {
+	return time.Duration(c.refresh.Load())
 }
 
 // New builds a server; Handler serves it.
 func New(o Options) (*Server, error) {
+	if o.Issuer == "" {
+		return nil, ErrNoIssuer
+	}
+	o.Issuer = strings.TrimSuffix(o.Issuer, "/")
 	if o.User == "" {
-		o.User = "ana@example.com"
+		o.User = DefaultUser
 	}
 	if o.AccessTTL <= 0 {
 		o.AccessTTL = time.Hour
@@ -74,66 +112,108 @@ func New(o Options) (*Server, error) {
 	if o.RefreshTTL <= 0 {
 		o.RefreshTTL = 30 * 24 * time.Hour
 	}
+	if len(o.Clients) == 0 {
+		o.Clients = []Client{{ID: PublicClient}, {ID: ConfidentialClient, Secret: ConfidentialSecret}}
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sandbox: token secret: %w", err)
 	}
-	cfg := &fosite.Config{
-		AccessTokenLifespan:            o.AccessTTL,
-		RefreshTokenLifespan:           o.RefreshTTL,
+	cfg := &liveConfig{Config: &fosite.Config{
 		AuthorizeCodeLifespan:          5 * time.Minute,
 		GlobalSecret:                   secret,
 		EnforcePKCE:                    true,
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
-		RefreshTokenScopes:             []string{}, // always issue refresh tokens
+		RefreshTokenScopes:             []string{}, // issue a refresh token whatever the scopes
 		ScopeStrategy:                  fosite.ExactScopeStrategy,
 		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
 		SendDebugMessagesToClients:     true,
 		TokenURL:                       o.Issuer + "/token",
-	}
+	}}
+	cfg.access.Store(int64(o.AccessTTL))
+	cfg.refresh.Store(int64(o.RefreshTTL))
+
 	st := storage.NewMemoryStore()
-	hash, err := bcrypt.GenerateFromPassword([]byte(ConfidentialSecret), bcrypt.MinCost)
-	if err != nil {
-		return nil, err
+	for _, c := range o.Clients {
+		client := &fosite.DefaultClient{ID: c.ID, Public: c.Secret == "",
+			RedirectURIs: []string{"http://127.0.0.1" + CallbackPath, "http://[::1]" + CallbackPath},
+			GrantTypes:   []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"}, Scopes: DefaultScopes}
+		if c.Secret != "" {
+			hash, err := bcrypt.GenerateFromPassword([]byte(c.Secret), bcrypt.MinCost)
+			if err != nil {
+				return nil, fmt.Errorf("sandbox: client %s: %w", c.ID, err)
+			}
+			client.Secret = hash
+		}
+		st.Clients[c.ID] = client
 	}
-	redirects := []string{"http://127.0.0.1/callback", "http://[::1]/callback"}
-	st.Clients[PublicClient] = &fosite.DefaultClient{ID: PublicClient, Public: true, RedirectURIs: redirects,
-		GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"}, Scopes: DefaultScopes}
-	st.Clients[ConfidentialClient] = &fosite.DefaultClient{ID: ConfidentialClient, Secret: hash, RedirectURIs: redirects,
-		GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"}, Scopes: DefaultScopes}
-	provider := compose.Compose(cfg, st, compose.NewOAuth2HMACStrategy(cfg),
-		compose.OAuth2AuthorizeExplicitFactory, compose.OAuth2RefreshTokenGrantFactory,
-		compose.OAuth2TokenRevocationFactory, compose.OAuth2TokenIntrospectionFactory, compose.OAuth2PKCEFactory)
-	return &Server{opts: o, store: st, provider: provider, config: cfg, user: o.User,
-		revokedBefore: map[string]time.Time{}, reduced: map[string]bool{}, apiKeys: map[string]string{}, counts: map[string]int{},
-		issued: map[string]time.Time{}}, nil
+
+	s := &Server{issuer: o.Issuer, opts: o, provider: composeProvider(cfg, st), lifespans: cfg, user: o.User,
+		revokedBefore: map[string]time.Time{}, reduced: map[string]bool{}, issued: map[string]time.Time{},
+		apiKeys: map[string]apiKey{}, counters: Counters{Token: map[string]int{}}}
+	s.routes()
+	return s, nil
 }
 
-// Handler is the whole server.
+// composeProvider is compose.Compose for a Configurator other than *fosite.Config
+// (compose.Compose would hand the handlers the plain config and bypass
+// liveConfig's lifetimes).
+func composeProvider(cfg *liveConfig, st *storage.MemoryStore) fosite.OAuth2Provider {
+	provider := fosite.NewOAuth2Provider(st, cfg)
+	strategy := compose.NewOAuth2HMACStrategy(cfg)
+	for _, factory := range []compose.Factory{compose.OAuth2AuthorizeExplicitFactory, compose.OAuth2RefreshTokenGrantFactory,
+		compose.OAuth2TokenRevocationFactory, compose.OAuth2TokenIntrospectionFactory, compose.OAuth2PKCEFactory} {
+		h := factory(cfg, st, strategy)
+		if ah, ok := h.(fosite.AuthorizeEndpointHandler); ok {
+			cfg.AuthorizeEndpointHandlers.Append(ah)
+		}
+		if th, ok := h.(fosite.TokenEndpointHandler); ok {
+			cfg.TokenEndpointHandlers.Append(th)
+		}
+		if ti, ok := h.(fosite.TokenIntrospector); ok {
+			cfg.TokenIntrospectionHandlers.Append(ti)
+		}
+		if rh, ok := h.(fosite.RevocationHandler); ok {
+			cfg.RevocationHandlers.Append(rh)
+		}
+	}
+	return provider
+}
+
+func (s *Server) routes() {
+	s.publicMux = http.NewServeMux()
+	s.publicMux.HandleFunc("/.well-known/oauth-authorization-server", s.metadata)
+	s.publicMux.HandleFunc("/.well-known/openid-configuration", s.metadata)
+	s.publicMux.HandleFunc("/authorize", s.authorize)
+	s.publicMux.HandleFunc("/token", s.token)
+	s.publicMux.HandleFunc("/revoke", s.revoke)
+	s.publicMux.HandleFunc("/whoami", s.whoami)
+	s.publicMux.HandleFunc("/api/whoami", s.apiWhoami)
+
+	s.controlMux = http.NewServeMux()
+	s.controlMux.HandleFunc("/control/state", s.controlState)
+	s.controlMux.HandleFunc("/control/counters", s.controlCounters)
+	s.controlMux.HandleFunc("/control/revoke-user", s.controlRevokeUser)
+	s.controlMux.HandleFunc("/control/expire-tokens", s.controlExpire)
+	s.controlMux.HandleFunc("/control/reduce-scopes", s.controlReduce)
+	s.controlMux.HandleFunc("/control/api-keys", s.controlAPIKeys)
+	s.controlMux.HandleFunc("/control/reset", s.controlReset)
+}
+
+// Issuer is the base URL every endpoint hangs off.
+func (s *Server) Issuer() string { return s.issuer }
+
+// Handler is the whole server: control endpoints for loopback clients,
+// everything else behind the outage and slow switches.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/.well-known/oauth-authorization-server", s.metadata)
-	mux.HandleFunc("/.well-known/openid-configuration", s.metadata)
-	mux.HandleFunc("/authorize", s.authorize)
-	mux.HandleFunc("/token", s.token)
-	mux.HandleFunc("/revoke", s.revoke)
-	mux.HandleFunc("/whoami", s.whoami)
-	mux.HandleFunc("/api/whoami", s.apiWhoami)
-	control := http.NewServeMux()
-	control.HandleFunc("/control/state", s.controlState)
-	control.HandleFunc("/control/revoke-user", s.controlRevokeUser)
-	control.HandleFunc("/control/expire-tokens", s.controlExpire)
-	control.HandleFunc("/control/reduce-scopes", s.controlReduce)
-	control.HandleFunc("/control/api-keys", s.controlAPIKeys)
-	control.HandleFunc("/control/reset", s.controlReset)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/control/") {
 			if !loopback(r.RemoteAddr) {
-				http.Error(w, "control endpoints answer loopback clients only", http.StatusForbidden)
+				writeJSON(w, http.StatusForbidden, map[string]string{"error": "control endpoints answer loopback clients only"})
 				return
 			}
-			control.ServeHTTP(w, r)
+			s.controlMux.ServeHTTP(w, r)
 			return
 		}
 		s.mu.Lock()
@@ -148,31 +228,15 @@ func (s *Server) Handler() http.Handler {
 		}
 		if outage {
 			w.Header().Set("Retry-After", "30")
-			http.Error(w, "sandbox outage", http.StatusServiceUnavailable)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
 			return
 		}
-		mux.ServeHTTP(w, r)
+		s.publicMux.ServeHTTP(w, r)
 	})
 }
 
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
-	iss := s.opts.Issuer
+	iss := s.issuer
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                         iss,
 		"authorization_endpoint":                         iss + "/authorize",
@@ -180,9 +244,11 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                            iss + "/revoke",
 		"userinfo_endpoint":                              iss + "/whoami",
 		"response_types_supported":                       []string{"code"},
+		"response_modes_supported":                       []string{"query"},
 		"grant_types_supported":                          []string{"authorization_code", "refresh_token"},
 		"code_challenge_methods_supported":               []string{"S256"},
 		"token_endpoint_auth_methods_supported":          []string{"none", "client_secret_basic", "client_secret_post"},
+		"revocation_endpoint_auth_methods_supported":     []string{"none", "client_secret_basic", "client_secret_post"},
 		"scopes_supported":                               DefaultScopes,
 		"authorization_response_iss_parameter_supported": true,
 	})
@@ -207,42 +273,43 @@ func (w issWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// session carries who authorized and when; the grant time survives
-// refreshes, so revoking a user's grants catches every token of the family.
+// newSession carries who authorized and when; fosite copies the session
+// into every refresh, so the grant time lets an admin revocation catch
+// every token of the family.
 func newSession(user string) *fosite.DefaultSession {
 	return &fosite.DefaultSession{Subject: user, Username: user, ExpiresAt: map[fosite.TokenType]time.Time{},
-		Extra: map[string]interface{}{"granted_at": time.Now().UnixNano()}}
+		Extra: map[string]any{"granted_at": time.Now().UnixNano()}}
 }
 
 func grantedAt(ar fosite.Requester) time.Time {
 	if ds, ok := ar.GetSession().(*fosite.DefaultSession); ok {
-		switch v := ds.Extra["granted_at"].(type) {
-		case int64:
+		if v, ok := ds.Extra["granted_at"].(int64); ok {
 			return time.Unix(0, v)
-		case float64:
-			return time.Unix(0, int64(v))
 		}
 	}
 	return ar.GetRequestedAt()
 }
 
+// authorize is a headless login: it approves as the current user at once,
+// or denies when told to.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var rw http.ResponseWriter = issWriter{w, s.opts.Issuer}
 	s.mu.Lock()
-	if s.omitIss {
+	s.counters.Authorize++
+	omitIss := s.omitIss
+	s.mu.Unlock()
+	var rw http.ResponseWriter = issWriter{w, s.issuer}
+	if omitIss {
 		rw = w
 	}
-	s.mu.Unlock()
 	ar, err := s.provider.NewAuthorizeRequest(ctx, r)
 	if err != nil {
 		s.provider.WriteAuthorizeError(ctx, rw, ar, err)
 		return
 	}
 	s.mu.Lock()
-	deny, user := s.denyNext, s.user
+	deny, user, reduced := s.denyNext, s.user, s.reduced
 	s.denyNext = false
-	reduced := s.reduced
 	s.mu.Unlock()
 	if deny {
 		s.provider.WriteAuthorizeError(ctx, rw, ar, fosite.ErrAccessDenied.WithDescription("The user denied the request"))
@@ -263,9 +330,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	r.ParseForm()
+	// PostFormValue ignores a malformed body; fosite reports it below.
+	grant := r.PostFormValue("grant_type")
 	s.mu.Lock()
-	s.counts[r.PostForm.Get("grant_type")]++
+	s.counters.Token[grant]++
 	s.mu.Unlock()
 	ar, err := s.provider.NewAccessRequest(ctx, r, newSession(""))
 	if err != nil {
@@ -273,7 +341,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ar.GetGrantTypes().ExactOne("refresh_token") && s.revoked(ar) {
-		s.provider.WriteAccessError(ctx, w, ar, fosite.ErrInvalidGrant.WithHint("Token has been revoked by an administrator."))
+		s.provider.WriteAccessError(ctx, w, ar, fosite.ErrInvalidGrant.WithHint("The grant has been revoked by an administrator."))
 		return
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
@@ -281,15 +349,29 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return
 	}
+	s.mu.Lock()
 	// fosite keeps the original request time across refreshes; "expire
 	// now" needs each access token's own issue time.
-	s.mu.Lock()
 	s.issued[resp.GetAccessToken()] = time.Now()
+	reduced := s.reduced
 	s.mu.Unlock()
+	// A reduction masks the stored grant rather than rewriting it, so
+	// undoing it gives the scopes back, as /whoami does.
+	resp.SetScopes(without(ar.GetGrantedScopes(), reduced))
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
 }
 
-// revoked reports a grant made before an admin revoked the user.
+func without(scopes []string, drop map[string]bool) []string {
+	out := []string{}
+	for _, sc := range scopes {
+		if !drop[sc] {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// revoked reports a grant made before an admin revoked its user.
 func (s *Server) revoked(ar fosite.Requester) bool {
 	sub := ar.GetSession().GetSubject()
 	s.mu.Lock()
@@ -300,16 +382,19 @@ func (s *Server) revoked(ar fosite.Requester) bool {
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	s.mu.Lock()
+	s.counters.Revoke++
+	s.mu.Unlock()
 	err := s.provider.NewRevocationRequest(ctx, r)
 	s.provider.WriteRevocationResponse(ctx, w, err)
 }
 
 func bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return h[7:]
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
 	}
-	return ""
+	return strings.TrimSpace(tok)
 }
 
 func unauthorized(w http.ResponseWriter, desc string) {
@@ -317,201 +402,51 @@ func unauthorized(w http.ResponseWriter, desc string) {
 	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": desc})
 }
 
+// whoami answers who an access token belongs to and what it may do now.
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.counters.WhoAmI++
+	s.mu.Unlock()
 	tok := bearer(r)
 	if tok == "" {
 		unauthorized(w, "The access token is missing")
 		return
 	}
-	_, ar, err := s.provider.IntrospectToken(r.Context(), tok, fosite.AccessToken, newSession(""))
-	if err != nil {
+	use, ar, err := s.provider.IntrospectToken(r.Context(), tok, fosite.AccessToken, newSession(""))
+	if err != nil || use != fosite.AccessToken {
 		unauthorized(w, "The access token expired or is invalid")
+		return
+	}
+	if s.revoked(ar) {
+		unauthorized(w, "The access token has been revoked")
 		return
 	}
 	s.mu.Lock()
 	expiredBefore, reduced, issuedAt := s.expiredBefore, s.reduced, s.issued[tok]
 	s.mu.Unlock()
-	if s.revoked(ar) {
-		unauthorized(w, "The access token has been revoked")
-		return
-	}
 	if !expiredBefore.IsZero() && !issuedAt.After(expiredBefore) {
 		unauthorized(w, "The access token expired")
 		return
 	}
-	var scopes []string
-	for _, sc := range ar.GetGrantedScopes() {
-		if !reduced[sc] {
-			scopes = append(scopes, sc)
-		}
-	}
 	sub := ar.GetSession().GetSubject()
-	writeJSON(w, http.StatusOK, map[string]string{"sub": sub, "email": sub, "name": strings.Split(sub, "@")[0], "scope": strings.Join(scopes, " ")})
+	name, _, _ := strings.Cut(sub, "@")
+	writeJSON(w, http.StatusOK, map[string]string{"sub": sub, "email": sub, "name": name,
+		"scope": strings.Join(without(ar.GetGrantedScopes(), reduced), " ")})
 }
 
+// apiWhoami answers for API keys registered through /control/api-keys.
 func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request) {
 	key := r.Header.Get("X-API-Key")
 	if key == "" {
 		key = bearer(r)
 	}
 	s.mu.Lock()
-	account, ok := s.apiKeys[key]
+	s.counters.APIWhoAmI++
+	k, ok := s.apiKeys[key]
 	s.mu.Unlock()
 	if key == "" || !ok {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_api_key"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"account": account, "scopes": []string{"read"}})
-}
-
-// Counts returns token requests by grant type.
-func (s *Server) Counts() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range s.counts {
-		out[k] = v
-	}
-	return out
-}
-
-func decode(r *http.Request, v any) error {
-	if r.Method != http.MethodPost {
-		return fmt.Errorf("use POST")
-	}
-	if r.ContentLength == 0 {
-		return nil
-	}
-	return json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(v)
-}
-
-// controlState reads or changes the simple switches: current user, deny
-// next authorization, outage, slow responses, token lifetimes.
-func (s *Server) controlState(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost {
-		var body struct {
-			User        *string `json:"user"`
-			DenyNext    *bool   `json:"denyNext"`
-			Outage      *bool   `json:"outage"`
-			OmitIss     *bool   `json:"omitIss"`
-			SlowMS      *int    `json:"slowMs"`
-			AccessTTLMS *int    `json:"accessTtlMs"`
-		}
-		if err := decode(r, &body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		s.mu.Lock()
-		if body.User != nil {
-			s.user = *body.User
-		}
-		if body.DenyNext != nil {
-			s.denyNext = *body.DenyNext
-		}
-		if body.Outage != nil {
-			s.outage = *body.Outage
-		}
-		if body.OmitIss != nil {
-			s.omitIss = *body.OmitIss
-		}
-		if body.SlowMS != nil {
-			s.slow = time.Duration(*body.SlowMS) * time.Millisecond
-		}
-		if body.AccessTTLMS != nil {
-			s.config.AccessTokenLifespan = time.Duration(*body.AccessTTLMS) * time.Millisecond
-		}
-		s.mu.Unlock()
-	}
-	s.mu.Lock()
-	state := map[string]any{"user": s.user, "denyNext": s.denyNext, "outage": s.outage, "slowMs": s.slow.Milliseconds(),
-		"accessTtlMs": s.config.AccessTokenLifespan.Milliseconds(), "tokenRequests": s.counts, "reducedScopes": keys(s.reduced)}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, state)
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// controlRevokeUser revokes every grant of a user (an admin removed the
-// app's access): refreshes fail with invalid_grant, access tokens with 401.
-func (s *Server) controlRevokeUser(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		User string `json:"user"`
-	}
-	if err := decode(r, &body); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	if body.User == "" {
-		body.User = s.user
-	}
-	s.revokedBefore[body.User] = time.Now()
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{"revoked": body.User})
-}
-
-// controlExpire expires every access token issued so far.
-func (s *Server) controlExpire(w http.ResponseWriter, r *http.Request) {
-	if err := decode(r, &struct{}{}); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	s.expiredBefore = time.Now()
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]bool{"expired": true})
-}
-
-// controlReduce takes scopes away from existing and future grants.
-func (s *Server) controlReduce(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Remove []string `json:"remove"`
-	}
-	if err := decode(r, &body); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	s.reduced = map[string]bool{}
-	for _, sc := range body.Remove {
-		s.reduced[sc] = true
-	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string][]string{"removed": body.Remove})
-}
-
-// controlAPIKeys replaces the valid API keys (key → account).
-func (s *Server) controlAPIKeys(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Keys map[string]string `json:"keys"`
-	}
-	if err := decode(r, &body); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	s.apiKeys = body.Keys
-	if s.apiKeys == nil {
-		s.apiKeys = map[string]string{}
-	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]int{"keys": len(body.Keys)})
-}
-
-// controlReset clears every switch and counter (grants stay).
-func (s *Server) controlReset(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.user, s.denyNext, s.outage, s.omitIss, s.slow = s.opts.User, false, false, false, 0
-	s.revokedBefore, s.reduced, s.counts = map[string]time.Time{}, map[string]bool{}, map[string]int{}
-	s.expiredBefore = time.Time{}
-	s.config.AccessTokenLifespan = s.opts.AccessTTL
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]bool{"reset": true})
+	writeJSON(w, http.StatusOK, k)
 }

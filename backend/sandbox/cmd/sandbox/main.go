@@ -1,43 +1,71 @@
 // Command sandbox runs Relink's sandbox OAuth 2.0 provider on loopback.
-// The first line on stdout is its base URL (the issuer).
+// The first line on stdout is its base URL (the issuer), so a script or a
+// test can start it on port 0 and read where it landed.
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"relink/backend/sandbox/server"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback)")
-	user := flag.String("user", "ana@example.com", "the account the headless login approves as")
-	accessTTL := flag.Duration("access-ttl", time.Hour, "access token lifetime")
-	refreshTTL := flag.Duration("refresh-ttl", 30*24*time.Hour, "refresh token lifetime")
-	addrFile := flag.String("addr-file", "", "also write the base URL to this file")
-	flag.Parse()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
 		os.Exit(1)
 	}
+}
+
+// run serves until ctx ends.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback; port 0 picks a free one)")
+	addrFile := fs.String("addr-file", "", "also write the base URL to this file")
+	user := fs.String("user", server.DefaultUser, "the account the headless login approves as")
+	accessTTL := fs.Duration("access-ttl", time.Hour, "access token lifetime")
+	refreshTTL := fs.Duration("refresh-ttl", 30*24*time.Hour, "refresh token lifetime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	base := "http://" + ln.Addr().String()
 	s, err := server.New(server.Options{Issuer: base, User: *user, AccessTTL: *accessTTL, RefreshTTL: *refreshTTL})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sandbox:", err)
-		os.Exit(1)
+		return err
 	}
-	fmt.Println(base)
 	if *addrFile != "" {
-		os.WriteFile(*addrFile, []byte(base+"\n"), 0o644)
+		if err := os.WriteFile(*addrFile, []byte(base+"\n"), 0o644); err != nil {
+			return fmt.Errorf("write address file: %w", err)
+		}
+	}
+	if _, err := fmt.Fprintln(stdout, base); err != nil {
+		return fmt.Errorf("print address: %w", err)
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.Serve(ln); err != nil {
-		fmt.Fprintln(os.Stderr, "sandbox:", err)
-		os.Exit(1)
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
+	return nil
 }
