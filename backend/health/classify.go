@@ -35,6 +35,9 @@ type Observation struct {
 	RequiredScopes []string
 	// MissingPrivileges for databases (e.g. "SELECT on public.orders").
 	MissingPrivileges []string
+	// SSHHostKey is the bastion's fingerprint seen by a tunnelled probe,
+	// for the caller to pin on first use.
+	SSHHostKey string
 	// Err is the transport or local error, if any.
 	Err error
 	// Now is the local time of the observation (clock-skew check).

@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
@@ -29,20 +30,38 @@ type DBRequest struct {
 	TLSMode  string // disable, prefer, require, verify-full
 	Schema   string
 	Tables   []string
+	// SSH, when set, reaches the database through a bastion.
+	SSH *SSHConfig
 }
 
 // ProbeDB connects for real, runs a trivial query, reads the identity and
 // checks the privileges the integration needs.
 func ProbeDB(ctx context.Context, r DBRequest) Observation {
 	o := Observation{Now: time.Now()}
+	var dial dialFunc
+	if r.SSH != nil {
+		t, err := DialSSH(ctx, *r.SSH)
+		if t != nil {
+			o.SSHHostKey = t.SeenKey
+		}
+		if err != nil {
+			o.Err = scrubDBError(err, r.Password)
+			return o
+		}
+		defer t.Close()
+		dial = t.DialContext
+	}
 	var err error
 	switch r.Engine {
 	case "postgres":
-		err = probePostgres(ctx, r, &o)
+		err = probePostgres(ctx, r, dial, &o)
 	case "mysql":
-		err = probeSQL(ctx, "mysql", mysqlDSN(r), r, &o, "SELECT CURRENT_USER()", func(t string) string { return "SELECT 1 FROM " + t + " LIMIT 0" })
+		err = probeSQL(ctx, mysqlConnector(r, dial), r, &o, "SELECT CURRENT_USER()", func(t string) string { return "SELECT 1 FROM " + t + " LIMIT 0" })
 	case "sqlserver":
-		err = probeSQL(ctx, "sqlserver", mssqlDSN(r), r, &o, "SELECT SUSER_SNAME()", func(t string) string { return "SELECT TOP 0 1 FROM " + t })
+		var c driver.Connector
+		if c, err = mssqlConnector(r, dial); err == nil {
+			err = probeSQL(ctx, c, r, &o, "SELECT SUSER_SNAME()", func(t string) string { return "SELECT TOP 0 1 FROM " + t })
+		}
 	default:
 		err = fmt.Errorf("unknown database engine %q", r.Engine)
 	}
@@ -99,13 +118,19 @@ func pgSSLMode(m string) string {
 	return "prefer"
 }
 
-func probePostgres(ctx context.Context, r DBRequest, o *Observation) error {
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func probePostgres(ctx context.Context, r DBRequest, dial dialFunc, o *Observation) error {
 	u := url.URL{Scheme: "postgres", User: url.UserPassword(r.User, r.Password), Host: net.JoinHostPort(r.Host, strconv.Itoa(r.Port)), Path: "/" + r.Database}
 	q := url.Values{"sslmode": {pgSSLMode(r.TLSMode)}, "connect_timeout": {"10"}, "application_name": {"relink-health"}}
 	u.RawQuery = q.Encode()
 	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
 		return fmt.Errorf("postgres settings: %w", errors.New("invalid connection settings"))
+	}
+	if dial != nil {
+		cfg.DialFunc = pgconn.DialFunc(dial)
+		cfg.LookupFunc = func(_ context.Context, host string) ([]string, error) { return []string{host}, nil }
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -157,7 +182,7 @@ func (r DBRequest) qualifiedTables() []string {
 	return out
 }
 
-func mysqlDSN(r DBRequest) string {
+func mysqlConnector(r DBRequest, dial dialFunc) driver.Connector {
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr, c.DBName = r.User, r.Password, "tcp", net.JoinHostPort(r.Host, strconv.Itoa(r.Port)), r.Database
 	c.Timeout, c.ReadTimeout = 10*time.Second, 15*time.Second
@@ -171,10 +196,23 @@ func mysqlDSN(r DBRequest) string {
 	default:
 		c.TLSConfig = "preferred"
 	}
-	return c.FormatDSN()
+	if dial != nil {
+		c.DialFunc = dial
+	}
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		return errConnector{err}
+	}
+	return conn
 }
 
-func mssqlDSN(r DBRequest) string {
+// errConnector reports a configuration error when the probe connects.
+type errConnector struct{ err error }
+
+func (e errConnector) Connect(context.Context) (driver.Conn, error) { return nil, e.err }
+func (e errConnector) Driver() driver.Driver                        { return nil }
+
+func mssqlConnector(r DBRequest, dial dialFunc) (driver.Connector, error) {
 	u := url.URL{Scheme: "sqlserver", User: url.UserPassword(r.User, r.Password), Host: net.JoinHostPort(r.Host, strconv.Itoa(r.Port))}
 	q := url.Values{"database": {r.Database}, "dial timeout": {"10"}, "app name": {"relink-health"}}
 	switch r.TLSMode {
@@ -189,15 +227,25 @@ func mssqlDSN(r DBRequest) string {
 		q.Set("encrypt", "false")
 	}
 	u.RawQuery = q.Encode()
-	return u.String()
+	c, err := mssql.NewConnector(u.String())
+	if err != nil {
+		return nil, errors.New("invalid connection settings")
+	}
+	if dial != nil {
+		c.Dialer = dialer(dial)
+	}
+	return c, nil
+}
+
+type dialer dialFunc
+
+func (d dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return d(ctx, network, addr)
 }
 
 // probeSQL is the database/sql path shared by MySQL and SQL Server.
-func probeSQL(ctx context.Context, driver, dsn string, r DBRequest, o *Observation, whoami string, selectFrom func(string) string) error {
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return errors.New("invalid connection settings")
-	}
+func probeSQL(ctx context.Context, c driver.Connector, r DBRequest, o *Observation, whoami string, selectFrom func(string) string) error {
+	db := sql.OpenDB(c)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)

@@ -125,8 +125,24 @@ func (s *Service) probeDB(ctx context.Context, in integration.Integration, p cat
 			tables = append(tables, t)
 		}
 	}
-	o := health.ProbeDB(ctx, health.DBRequest{Engine: p.Engine, Host: st["host"], Port: port, Database: st["database"],
-		User: st["user"], Password: password, TLSMode: st["tls_mode"], Schema: st["schema"], Tables: tables})
+	req := health.DBRequest{Engine: p.Engine, Host: st["host"], Port: port, Database: st["database"],
+		User: st["user"], Password: password, TLSMode: st["tls_mode"], Schema: st["schema"], Tables: tables}
+	pinKey := "ssh.pin." + in.ID
+	if st["ssh_host"] != "" {
+		key, err := s.secrets.Get(ctx, in.ID, SlotSSHKey)
+		if err != nil {
+			return errResult(keychainErr(err))
+		}
+		pin, _, _ := s.store.Setting(ctx, pinKey)
+		sshPort, _ := strconv.Atoi(st["ssh_port"])
+		req.SSH = &health.SSHConfig{Host: st["ssh_host"], Port: sshPort, User: st["ssh_user"], PrivateKey: key, KnownKey: pin}
+	}
+	o := health.ProbeDB(ctx, req)
+	if req.SSH != nil && req.SSH.KnownKey == "" && o.SSHHostKey != "" && o.Err == nil {
+		// Trust on first use: pin the bastion's key; a later change is
+		// reported, never accepted silently.
+		s.store.SetSetting(ctx, pinKey, o.SSHHostKey)
+	}
 	return probeResult{verdict: health.Classify(o), obs: o}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"relink/backend/catalog"
 	"relink/backend/i18n"
 	"relink/backend/integration"
 	"relink/backend/oauth"
@@ -62,13 +63,21 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 		in.Status, in.Cause, in.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem
 		in.Account, in.LastChecked, in.LastHealthy = res.obs.Account, now, now
 	}
+	extra, err := extraSecrets(p, req.Secrets, slot)
+	if err != nil {
+		return IntegrationView{}, err
+	}
 	if slot != "" {
-		if err := s.secrets.Set(ctx, in.ID, slot, secret); err != nil {
+		extra[slot] = secret
+	}
+	for k, v := range extra {
+		if err := s.secrets.Set(ctx, in.ID, k, v); err != nil {
+			s.secrets.DeleteAll(context.Background(), in.ID)
 			return IntegrationView{}, err
 		}
 	}
 	if err := s.store.CreateIntegration(ctx, in); err != nil {
-		if slot != "" {
+		if len(extra) > 0 {
 			s.secrets.DeleteAll(context.Background(), in.ID)
 		}
 		return IntegrationView{}, err
@@ -81,6 +90,27 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 	v := s.View(in)
 	s.emit(EventIntegrationChanged, v)
 	return v, nil
+}
+
+// extraSecrets checks additional secret fields: each must be a secret
+// field of the provider other than the primary one.
+func extraSecrets(p catalog.Provider, given map[string]string, primary string) (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range given {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		ok := false
+		for _, f := range p.Fields {
+			ok = ok || (f.Secret && f.Key == k && k != primary)
+		}
+		if !ok {
+			return nil, integration.NewError(integration.ErrInvalid, nil, "error.field_unknown", "field", "?", "provider", p.ID)
+		}
+		out[k] = v
+	}
+	return out, nil
 }
 
 // Update changes an integration's name and settings.

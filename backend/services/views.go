@@ -44,6 +44,9 @@ type AddRequest struct {
 	Name     string            `json:"name"`
 	Settings map[string]string `json:"settings"`
 	Secret   string            `json:"secret,omitempty"`
+	// Secrets holds further secret fields by key (an SSH private key beside
+	// a database password).
+	Secrets map[string]string `json:"secrets,omitempty"`
 }
 
 // RemoveResult reports whether the provider revoked the credentials; local
