@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *addrFile != "" {
-		if err := os.WriteFile(*addrFile, []byte(base+"\n"), 0o644); err != nil {
+		if err := writeAtomically(*addrFile, base+"\n"); err != nil {
 			return fmt.Errorf("write address file: %w", err)
 		}
 	}
@@ -68,4 +68,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// writeAtomically renames a finished file into place, so a script polling
+// for a non-empty file never reads half a URL.
+func writeAtomically(path, content string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
