@@ -6,11 +6,13 @@ import IntegrationRow from './IntegrationRow.svelte';
 import IntegrationList from './IntegrationList.svelte';
 import ReauthDialog from './ReauthDialog.svelte';
 import AddDialog from './AddDialog.svelte';
+import HistoryList from './HistoryList.svelte';
+import HistoryView from './HistoryView.svelte';
 import App from '../App.svelte';
 import { fakeBackend, fakeRuntime, sample, sampleIntegrations } from '../lib/fakeBackend';
 import { bump, setLanguage } from '../lib/i18n.svelte';
 import { store } from '../lib/state.svelte';
-import type { AddRequest, IntegrationView } from '../lib/types';
+import type { AddRequest, HistoryEvent, HistoryFilter, IntegrationView } from '../lib/types';
 
 let backend: ReturnType<typeof fakeBackend>;
 let rt: ReturnType<typeof fakeRuntime>;
@@ -318,6 +320,58 @@ describe('AddDialog', () => {
     await waitFor(() => expect(onadded).toHaveBeenCalled());
     expect(onadded.mock.calls[0][0].kind).toBe('oauth2');
     expect(lastRequest().secret).toBe('');
+  });
+});
+
+describe('HistoryList', () => {
+  const ev = (id: number, extra: Partial<HistoryEvent>): HistoryEvent => ({
+    id, time: '2026-11-28T09:57:00Z', integrationId: 'ga-1', integration: 'Marketing GA4', kind: 'check', ...extra,
+  });
+
+  it('says what happened in words, leaving out sentences whose params were not kept', () => {
+    // "events" is also a mount option, so the props go under props.
+    render(HistoryList, {
+      props: {
+        events: [
+          ev(4, { kind: 'status_change', oldStatus: 'connected', newStatus: 'needs_reauth', cause: 'token_expired', message: 'problem.token_expired' }),
+          ev(3, { kind: 'check', newStatus: 'degraded', message: 'problem.missing_scopes' }),
+          ev(2, { kind: 'settings_change', detail: 'name,test_url' }),
+          ev(1, { kind: 'reauthorize', newStatus: 'connected', account: 'ana@example.com', message: 'reauthorize.ok' }),
+        ],
+      },
+    });
+    const items = screen.getAllByTestId('history-event').map((li) => li.textContent?.replace(/\s+/g, ' ').trim());
+    expect(items[0]).toContain('Status change Connected → Needs reauthorization token expired The provider rejected the token: it expired.');
+    expect(items[1]).not.toContain('{scopes}');
+    expect(items[2]).toContain('Changed: Name, Test URL');
+    expect(items[3]).toContain('Authorized as ana@example.com');
+  });
+
+  it('has an empty state', () => {
+    render(HistoryList, { props: { events: [] } });
+    expect(screen.getByTestId('history-empty').textContent).toBe('No events match.');
+  });
+});
+
+describe('HistoryView', () => {
+  it('filters, pages with Load more and exports', async () => {
+    const seen: HistoryFilter[] = [];
+    const history = backend.History;
+    backend.History = async (f) => (seen.push(f), history({ ...f, limit: 5 }));
+    store.integrations = structuredClone(sampleIntegrations);
+    render(HistoryView);
+    await waitFor(() => expect(screen.getAllByTestId('history-event').length).toBe(5));
+    expect(seen[0].since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    await fireEvent.click(screen.getByTestId('load-more'));
+    await waitFor(() => expect(screen.getAllByTestId('history-event').length).toBe(10));
+    expect(seen[1].beforeId).toBe((await history({ ...seen[0], limit: 5 })).nextBeforeId);
+
+    await fireEvent.change(screen.getByTestId('history-integration'), { target: { value: 'ga-1' } });
+    await fireEvent.change(screen.getByTestId('history-range'), { target: { value: 'all' } });
+    await waitFor(() => expect(seen[seen.length - 1]).toMatchObject({ integrationId: 'ga-1' }));
+    expect(seen[seen.length - 1].since).toBeUndefined();
+    await fireEvent.click(screen.getByTestId('export-csv'));
+    await waitFor(() => expect(store.toasts.map((x) => x.text)).toContain('History exported to /home/ana/relink-history.csv'));
   });
 });
 

@@ -12,9 +12,13 @@ export const store = $state({
 });
 
 let toastSeq = 0;
+// A few at a time: older outcomes are history by then, and a tall stack
+// would cover the rows the user is working on.
+const maxToasts = 3;
+
 export function toast(kind: 'ok' | 'error', text: string) {
   const id = ++toastSeq;
-  store.toasts.push({ id, kind, text });
+  store.toasts = [...store.toasts.slice(1 - maxToasts), { id, kind, text }];
   setTimeout(() => dismiss(id), kind === 'error' ? 8000 : 4000);
 }
 export function dismiss(id: number) {
