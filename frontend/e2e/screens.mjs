@@ -33,6 +33,9 @@ try {
         await page.screenshot({ path: join(out, `${name}-${lang}-${scheme}.png`) });
       };
       const progress = (p) => page.evaluate((p) => window.relinkFake.progress(p), p);
+      await page.goto(`${base}?empty`);
+      await page.getByTestId('empty').waitFor();
+      await shot('00-empty');
       await page.goto(base);
       await page.getByTestId('integration-row').first().waitFor();
 

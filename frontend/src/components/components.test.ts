@@ -312,6 +312,22 @@ describe('AddDialog', () => {
     expect(lastRequest().settings).toEqual({ host: 'db.internal', port: '5432', database: 'analytics', user: 'reader', tls_mode: 'prefer' });
   });
 
+  it('edits name and settings, never a secret', async () => {
+    const item = { ...byId('stripe-1'), provider: 'custom-api-key', settings: { test_url: 'https://api.example.com/me', header_name: 'Authorization' } };
+    const onadded = vi.fn();
+    render(AddDialog, { onclose: noop, onadded, editing: item });
+    await waitFor(() => screen.getByTestId('add-form'));
+    expect(screen.queryByTestId('field-api_key')).toBeNull();
+    expect((screen.getByTestId('field-test_url') as HTMLInputElement).value).toBe('https://api.example.com/me');
+    await type('name', 'Payments API');
+    await type('test_url', 'https://api.example.com/v2/me');
+    await fireEvent.submit(screen.getByTestId('add-form'));
+    await waitFor(() => expect(onadded).toHaveBeenCalled());
+    expect(backend.calls).toContain(
+      'UpdateIntegration:stripe-1:Payments API:{"test_url":"https://api.example.com/v2/me","header_name":"Authorization"}',
+    );
+  });
+
   it('hands an OAuth integration on to authorization', async () => {
     const onadded = await choose('google-analytics');
     await type('client_id', 'abc.apps.googleusercontent.com');

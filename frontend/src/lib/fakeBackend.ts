@@ -165,7 +165,10 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
       items = [...items, v];
       return v;
     },
-    UpdateIntegration: async (id, name, s) => put({ ...find(id), name, settings: s }),
+    UpdateIntegration: async (id, name, s) => {
+      calls.push(`UpdateIntegration:${id}:${name}:${JSON.stringify(s)}`);
+      return put({ ...find(id), name, settings: s });
+    },
     RemoveIntegration: async (id) => {
       calls.push(`RemoveIntegration:${id}`);
       items = items.filter((x) => x.id !== id);
@@ -219,10 +222,10 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
   return Object.assign(backend, { calls, requests });
 }
 
-/** installFakeBackend wires the fake into window for the dev preview. */
+/** installFakeBackend wires the fake into window for the dev preview; ?empty starts with no integrations. */
 export function installFakeBackend() {
   const rt = fakeRuntime();
-  const items = structuredClone([...sampleIntegrations, longSample]);
+  const items = new URLSearchParams(location.search).has('empty') ? [] : structuredClone([...sampleIntegrations, longSample]);
   window.go = { main: { App: fakeBackend(items, rt.emit) } };
   window.runtime = rt.runtime;
   // The screenshot script drives reauthorization stages through this.
