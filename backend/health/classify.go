@@ -158,7 +158,10 @@ func classifyErr(o Observation) Verdict {
 		strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
 		return v(integration.StatusError, integration.CauseLocalProblem, "problem.tls")
 	case errors.Is(err, syscallECONNREFUSED()), strings.Contains(err.Error(), "connection refused"):
-		return v(integration.StatusError, integration.CauseLocalProblem, "problem.connection_refused")
+		// The host answered but nothing listens: the service is down. When
+		// every integration fails like this the machine is offline instead,
+		// which the caller decides with the whole picture.
+		return v(integration.StatusError, integration.CauseProviderIssue, "problem.connection_refused")
 	case errors.As(err, &opErr), strings.Contains(err.Error(), "network is unreachable"), strings.Contains(err.Error(), "no route to host"):
 		return v(integration.StatusError, integration.CauseLocalProblem, "problem.offline")
 	}
@@ -189,6 +192,19 @@ func classifyDB(code string) Verdict {
 		return v(integration.StatusError, integration.CauseProviderIssue, "problem.db_unavailable", "code", code)
 	}
 	return v(integration.StatusError, integration.CauseAppProblem, "problem.db_error", "code", code)
+}
+
+// NetworkFailure reports a verdict that failed before reaching any
+// service (DNS, connect, no route): the raw material of "offline".
+func NetworkFailure(v Verdict) bool {
+	if v.Problem == nil {
+		return false
+	}
+	switch v.Problem.Code {
+	case "problem.dns", "problem.offline", "problem.connection_refused", "problem.timeout":
+		return true
+	}
+	return false
 }
 
 // parseWWWAuthenticate reads error="…" from a Bearer challenge (RFC 6750).

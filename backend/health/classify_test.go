@@ -36,7 +36,7 @@ func TestClassify(t *testing.T) {
 		{"clock skew on 401", Observation{StatusCode: 401, ServerDate: now.Add(10 * time.Minute), Now: now}, S(integration.StatusError, integration.CauseLocalProblem, "problem.clock_skew")},
 		{"skew but healthy", Observation{StatusCode: 200, ServerDate: now.Add(10 * time.Minute), Now: now}, Verdict{Status: integration.StatusConnected}},
 		{"dns", Observation{Err: &net.DNSError{Name: "x.invalid", IsNotFound: true}}, S(integration.StatusError, integration.CauseLocalProblem, "problem.dns")},
-		{"refused", Observation{Err: &net.OpError{Op: "dial", Err: errors.New("connect: connection refused")}}, S(integration.StatusError, integration.CauseLocalProblem, "problem.connection_refused")},
+		{"refused", Observation{Err: &net.OpError{Op: "dial", Err: errors.New("connect: connection refused")}}, S(integration.StatusError, integration.CauseProviderIssue, "problem.connection_refused")},
 		{"timeout", Observation{Err: context.DeadlineExceeded}, S(integration.StatusError, integration.CauseLocalProblem, "problem.timeout")},
 		{"tls", Observation{Err: errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority")}, S(integration.StatusError, integration.CauseLocalProblem, "problem.tls")},
 		{"keychain locked", Observation{Err: fmt.Errorf("get: %w", ErrKeychainLocked)}, S(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_locked")},

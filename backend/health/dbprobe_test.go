@@ -48,7 +48,7 @@ func TestRealDatabases(t *testing.T) {
 					r.User, r.Password, r.Schema, r.Tables = nopriv, noprivPW, db.schema, table("orders")
 				}, "", integration.CauseAccountChange, ""},
 				{"database missing", func(r *DBRequest) { r.Database = "nope" }, "", integration.CauseAccountChange, ""},
-				{"server down", func(r *DBRequest) { r.Port = 1 }, integration.StatusError, integration.CauseLocalProblem, ""},
+				{"server down", func(r *DBRequest) { r.Port = 1 }, integration.StatusError, integration.CauseProviderIssue, ""},
 				{"tls required but not offered", func(r *DBRequest) { r.TLSMode = "verify-full" }, integration.StatusError, "", ""},
 			} {
 				r := base

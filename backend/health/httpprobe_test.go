@@ -69,7 +69,7 @@ func TestProbeErrorsNeverCarryTheKey(t *testing.T) {
 	if o.Err == nil || strings.Contains(o.Err.Error(), "sk_live_secret123") {
 		t.Errorf("got %v; want an error without the key", o.Err)
 	}
-	if !errors.Is(o.Err, o.Err) || Classify(o).Cause != integration.CauseLocalProblem {
+	if !errors.Is(o.Err, o.Err) || Classify(o).Cause != integration.CauseProviderIssue {
 		t.Errorf("classification lost: %v", Classify(o))
 	}
 }

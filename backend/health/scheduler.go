@@ -24,7 +24,7 @@ type Scheduler struct {
 	List func(ctx context.Context) ([]Item, error)
 	// Check checks one integration now.
 	Check func(ctx context.Context, id string)
-	// Concurrency bounds simultaneous checks (default 16).
+	// Concurrency bounds simultaneous checks (default 8).
 	Concurrency int
 
 	mu     sync.Mutex
@@ -129,7 +129,7 @@ func (s *Scheduler) runDue(ctx context.Context) time.Time {
 func (s *Scheduler) CheckAll(ctx context.Context, ids []string) {
 	n := s.Concurrency
 	if n <= 0 {
-		n = 16
+		n = 8
 	}
 	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup

@@ -52,7 +52,7 @@ func New(cfg Config) *Monitor {
 	}
 	m := &Monitor{cfg: cfg}
 	m.sched = &health.Scheduler{
-		Concurrency: 16,
+		Concurrency: 8,
 		List: func(ctx context.Context) ([]health.Item, error) {
 			items, err := cfg.Service.Items(ctx, m.interval(ctx))
 			if err != nil {

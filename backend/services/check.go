@@ -3,6 +3,7 @@ package services
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"net"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ func (s *Service) Check(ctx context.Context, ids ...string) ([]IntegrationView, 
 			ids = append(ids, in.ID)
 		}
 	}
-	sched := health.Scheduler{Check: func(ctx context.Context, id string) { s.CheckOne(ctx, id) }}
+	sched := health.Scheduler{Concurrency: 8, Check: func(ctx context.Context, id string) { s.CheckOne(ctx, id) }}
 	sched.CheckAll(ctx, ids)
 	out := make([]IntegrationView, 0, len(ids))
 	for _, id := range ids {
@@ -226,11 +227,22 @@ func transient(v health.Verdict) bool {
 
 const (
 	confirmAfter = 2                // consecutive transient failures before crying wolf
-	quickRetry   = 30 * time.Second // when the first one is re-checked
+	quickRetry   = 30 * time.Second // first re-check; doubles per failure
+	maxBackoff   = 15 * time.Minute
 )
 
+// backoff is the wait before re-checking after n consecutive transient
+// failures: 30 s, 1 min, 2 min… capped.
+func backoff(n int) time.Duration {
+	d := quickRetry
+	for i := 1; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
 // machineOnline reports whether any non-loopback interface is up with an
-// address; when none is, failures are "offline", not the providers' fault.
+// address.
 func machineOnline() bool {
 	ifs, err := net.Interfaces()
 	if err != nil {
@@ -247,33 +259,55 @@ func machineOnline() bool {
 	return false
 }
 
-// Offline reports whether the last checks found the machine offline.
+// Offline reports whether Relink considers the machine offline.
 func (s *Service) Offline() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.offline
 }
 
+// updateOffline decides "offline" from the whole picture: no usable
+// network interface, or every monitored integration (two or more) failing
+// before reaching its service. One service down is that service's problem.
+func (s *Service) updateOffline(ctx context.Context) {
+	ins, err := s.store.ListIntegrations(ctx)
+	if err != nil {
+		return
+	}
+	watched, failing := 0, 0
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, in := range ins {
+		if in.Paused {
+			continue
+		}
+		watched++
+		if s.netFail[in.ID] {
+			failing++
+		}
+	}
+	s.offline = !machineOnline() || (watched >= 2 && failing == watched)
+}
+
 // apply records a probe's outcome: a check event always, a status change
-// when the state really changed.
+// when the state really changed. Transient failures are confirmed before a
+// healthy integration is shown broken, re-checked with backoff, and
+// offline never changes a status at all.
 func (s *Service) apply(ctx context.Context, in integration.Integration, res probeResult) {
 	v := res.verdict
 	now := s.clock.Now().UTC()
 	s.mu.Lock()
-	if transient(v) && v.Cause == integration.CauseLocalProblem && !machineOnline() {
-		s.offline = true
-	} else {
-		s.offline = false
-	}
+	s.netFail[in.ID] = health.NetworkFailure(v)
+	s.mu.Unlock()
+	s.updateOffline(ctx)
+	s.mu.Lock()
 	offline := s.offline
 	healthyBefore := in.Status == integration.StatusConnected || in.Status == integration.StatusDegraded
 	hold := false
 	if transient(v) {
 		s.failures[in.ID]++
-		if offline || (healthyBefore && s.failures[in.ID] < confirmAfter) {
-			hold = true
-			s.retryAt[in.ID] = now.Add(quickRetry)
-		}
+		s.retryAt[in.ID] = now.Add(backoff(s.failures[in.ID]))
+		hold = offline || (healthyBefore && s.failures[in.ID] < confirmAfter)
 	} else {
 		s.failures[in.ID] = 0
 		delete(s.retryAt, in.ID)
@@ -283,14 +317,13 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 		x.LastChecked = now
 		ev := integration.Event{Kind: integration.EventCheck, NewStatus: v.Status, Cause: v.Cause, Message: problemCode(v.Problem)}
 		if hold {
-			// Keep the last known state until the failure is confirmed.
-			ev.Detail = "unconfirmed"
+			// Keep the last known state: offline, or not yet confirmed.
+			ev.Detail = map[bool]string{true: "offline", false: "unconfirmed"}[offline]
 			return ev, true
 		}
 		x.Status, x.Cause, x.Problem = v.Status, v.Cause, v.Problem
 		if v.Status == integration.StatusConnected || v.Status == integration.StatusDegraded {
 			x.LastHealthy = now
-			x.Cause, x.Problem = v.Cause, v.Problem
 			if res.obs.Account != "" {
 				x.Account = res.obs.Account
 			}
@@ -305,6 +338,18 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 	}, nil)
 }
 
+// jitter spreads each integration's checks by up to ±10% of the interval,
+// stable per integration so its schedule does not drift.
+func jitter(id string, interval time.Duration) time.Duration {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	span := int64(interval) / 5
+	if span == 0 {
+		return interval
+	}
+	return interval - time.Duration(span/2) + time.Duration(int64(h.Sum32())%span)
+}
+
 // NextDue is when the scheduler should check an integration again.
 func (s *Service) NextDue(in integration.Integration, interval time.Duration) time.Time {
 	s.mu.Lock()
@@ -316,7 +361,7 @@ func (s *Service) NextDue(in integration.Integration, interval time.Duration) ti
 	if in.LastChecked.IsZero() {
 		return time.Time{}
 	}
-	next := in.LastChecked.Add(interval)
+	next := in.LastChecked.Add(jitter(in.ID, interval))
 	// Refresh ahead of expiry even between checks.
 	if in.Kind == integration.KindOAuth2 && !in.Expiry.AccessExpiresAt.IsZero() {
 		if early := in.Expiry.AccessExpiresAt.Add(-10 * time.Minute); early.Before(next) {

@@ -97,6 +97,7 @@ type Service struct {
 	mu       sync.Mutex
 	attempts map[string]*attempt
 	failures map[string]int       // consecutive transient failures
+	netFail  map[string]bool      // last probe failed before reaching the service
 	retryAt  map[string]time.Time // quick re-checks before crying wolf
 	offline  bool
 	metadata map[string]cachedMetadata
@@ -108,7 +109,7 @@ func New(cfg Config) *Service {
 		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
 		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
 		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, dataDir: cfg.DataDir,
-		attempts: map[string]*attempt{}, failures: map[string]int{}, retryAt: map[string]time.Time{},
+		attempts: map[string]*attempt{}, failures: map[string]int{}, retryAt: map[string]time.Time{}, netFail: map[string]bool{},
 		metadata: map[string]cachedMetadata{},
 	}
 	if s.clock == nil {

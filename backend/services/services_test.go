@@ -268,3 +268,61 @@ func TestSettingsValidation(t *testing.T) {
 		t.Errorf("language got %q; want es", got)
 	}
 }
+
+func TestOfflineIsOneStateNotBroken(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	var ids []string
+	var servers []*keyProvider
+	for i := 0; i < 3; i++ {
+		kp := newKeyProvider(t, "k")
+		servers = append(servers, kp)
+		ids = append(ids, addKey(t, s, kp, "API "+string(rune('A'+i)), "k").ID)
+	}
+	// Every probe now fails at connect: the machine lost its network.
+	for _, kp := range servers {
+		kp.Close()
+	}
+	for round := 0; round < 3; round++ {
+		views, err := s.Check(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range views {
+			if v.Status != integration.StatusConnected {
+				t.Errorf("round %d: %s turned %s while offline; want its last known state", round, v.Name, v.Status)
+			}
+		}
+	}
+	if !s.Offline() {
+		t.Errorf("Offline() false after every probe failed at connect")
+	}
+}
+
+func TestOneServiceDownIsProviderIssueWithBackoff(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	up := newKeyProvider(t, "k")
+	addKey(t, s, up, "Healthy", "k")
+	down := newKeyProvider(t, "k")
+	v := addKey(t, s, down, "Down", "k")
+	down.set(true, "k")
+	var gaps []time.Duration
+	for i := 0; i < 4; i++ {
+		views, _ := s.Check(ctx, v.ID)
+		in, _ := s.store.GetIntegration(ctx, v.ID)
+		gaps = append(gaps, s.NextDue(in, 15*time.Minute).Sub(in.LastChecked).Round(time.Second))
+		if i >= 1 && (views[0].Status != integration.StatusError || views[0].Cause != integration.CauseProviderIssue) {
+			t.Errorf("check %d: got %s/%s; want error/provider_issue", i, views[0].Status, views[0].Cause)
+		}
+	}
+	want := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute}
+	for i := range want {
+		if gaps[i] != want[i] {
+			t.Errorf("backoff %d: got %v; want %v", i, gaps[i], want[i])
+		}
+	}
+	if s.Offline() {
+		t.Errorf("one service down made Relink think it is offline")
+	}
+}

@@ -1,0 +1,126 @@
+package services
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"relink/backend/integration"
+)
+
+// These run against the real servers .ci/start-postgres and
+// .ci/start-mariadb start (make test does) and skip otherwise.
+
+func pgAdmin(t *testing.T, sql string) {
+	t.Helper()
+	cmd := exec.Command(os.Getenv("RELINK_TEST_PG_PSQL"), "-h", "127.0.0.1", "-p", os.Getenv("RELINK_TEST_PG_PORT"), "-U", "super",
+		"-d", os.Getenv("RELINK_TEST_PG_DB"), "-v", "ON_ERROR_STOP=1", "-c", sql)
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+os.Getenv("RELINK_TEST_PG_SUPER_PASSWORD"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("psql %q: %v %s", sql, err, out)
+	}
+}
+
+func sh(t *testing.T, cmd string) {
+	t.Helper()
+	if out, err := exec.Command("sh", "-c", cmd).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v %s", cmd, err, out)
+	}
+}
+
+func TestPostgresLifecycle(t *testing.T) {
+	if os.Getenv("RELINK_TEST_PG_HOST") == "" {
+		t.Skip(`needs a real PostgreSQL: eval "$(.ci/start-postgres DIR)"`)
+	}
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	pgAdmin(t, "CREATE ROLE lifecycle LOGIN PASSWORD 'first-pass-1'; GRANT USAGE ON SCHEMA public TO lifecycle; GRANT SELECT ON public.orders TO lifecycle")
+	t.Cleanup(func() { pgAdmin(t, "DROP OWNED BY lifecycle; DROP ROLE lifecycle") })
+	v, err := s.Add(ctx, AddRequest{Provider: "postgres", Name: "Warehouse", Secret: "first-pass-1", Settings: map[string]string{
+		"host": os.Getenv("RELINK_TEST_PG_HOST"), "port": os.Getenv("RELINK_TEST_PG_PORT"), "database": os.Getenv("RELINK_TEST_PG_DB"),
+		"user": "lifecycle", "tls_mode": "disable", "schema": "public", "tables": "orders"}})
+	if err != nil || v.Status != integration.StatusConnected || v.Account != "lifecycle" {
+		t.Fatalf("add: %+v %v", v, err)
+	}
+	check := func() IntegrationView {
+		vs, err := s.Check(ctx, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vs[0]
+	}
+
+	pgAdmin(t, "ALTER ROLE lifecycle PASSWORD 'second-pass-2'")
+	if got := check(); got.Status != integration.StatusNeedsReauth || got.Cause != integration.CauseAccountChange {
+		t.Errorf("after a password change got %s/%s; want needs_reauth/account_changed", got.Status, got.Cause)
+	}
+	// The same path the UI's secret form uses.
+	if got, err := s.SubmitSecret(ctx, v.ID, "second-pass-2"); err != nil || got.Status != integration.StatusConnected {
+		t.Fatalf("reauthorize with the new password: %s %v", got.Status, err)
+	}
+
+	pgAdmin(t, "REVOKE SELECT ON public.orders FROM lifecycle")
+	got := check()
+	if got.Status != integration.StatusDegraded || got.Problem == nil || !strings.Contains(got.Problem.Params["privileges"], "public.orders") {
+		t.Errorf("after REVOKE got %s %+v; want degraded naming public.orders", got.Status, got.Problem)
+	}
+	pgAdmin(t, "GRANT SELECT ON public.orders TO lifecycle")
+	if got := check(); got.Status != integration.StatusConnected {
+		t.Fatalf("after GRANT got %s", got.Status)
+	}
+
+	sh(t, os.Getenv("RELINK_TEST_PG_STOP"))
+	restarted := false
+	defer func() {
+		if !restarted {
+			sh(t, os.Getenv("RELINK_TEST_PG_START"))
+		}
+	}()
+	check()
+	if got := check(); got.Status != integration.StatusError || got.Cause != integration.CauseProviderIssue {
+		t.Errorf("server stopped: got %s/%s; want error/provider_issue", got.Status, got.Cause)
+	}
+	sh(t, os.Getenv("RELINK_TEST_PG_START"))
+	restarted = true
+	if got := check(); got.Status != integration.StatusConnected {
+		t.Errorf("server back: got %s; want connected without user action", got.Status)
+	}
+}
+
+func TestMariaDBPasswordAndPrivileges(t *testing.T) {
+	sock := os.Getenv("RELINK_TEST_MYSQL_SOCKET")
+	if sock == "" {
+		t.Skip(`needs a real MariaDB: eval "$(.ci/start-mariadb DIR)"`)
+	}
+	admin := func(sql string) {
+		t.Helper()
+		if out, err := exec.Command("mariadb", "--socket="+sock, "-uroot", "-e", sql).CombinedOutput(); err != nil {
+			t.Fatalf("mariadb %q: %v %s", sql, err, out)
+		}
+	}
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	admin("CREATE USER 'lifecycle'@'127.0.0.1' IDENTIFIED BY 'first-pass-1'; GRANT SELECT ON relink_test.orders TO 'lifecycle'@'127.0.0.1'")
+	t.Cleanup(func() { admin("DROP USER 'lifecycle'@'127.0.0.1'") })
+	v, err := s.Add(ctx, AddRequest{Provider: "mysql", Name: "Shop DB", Secret: "first-pass-1", Settings: map[string]string{
+		"host": "127.0.0.1", "port": os.Getenv("RELINK_TEST_MYSQL_PORT"), "database": "relink_test", "user": "lifecycle",
+		"tls_mode": "disable", "tables": "relink_test.orders"}})
+	if err != nil || v.Status != integration.StatusConnected {
+		t.Fatalf("add: %+v %v", v, err)
+	}
+	admin("ALTER USER 'lifecycle'@'127.0.0.1' IDENTIFIED BY 'second-pass-2'")
+	vs, _ := s.Check(ctx, v.ID)
+	if vs[0].Status != integration.StatusNeedsReauth {
+		t.Errorf("after a password change got %s; want needs_reauth", vs[0].Status)
+	}
+	if got, err := s.SubmitSecret(ctx, v.ID, "second-pass-2"); err != nil || got.Status != integration.StatusConnected {
+		t.Fatalf("reauthorize: %s %v", got.Status, err)
+	}
+	admin("REVOKE SELECT ON relink_test.orders FROM 'lifecycle'@'127.0.0.1'; GRANT SELECT ON relink_test.secrets TO 'lifecycle'@'127.0.0.1'")
+	vs, _ = s.Check(ctx, v.ID)
+	if vs[0].Status != integration.StatusDegraded || vs[0].Problem == nil || !strings.Contains(vs[0].Problem.Params["privileges"], "orders") {
+		t.Errorf("after REVOKE got %s %+v; want degraded naming orders", vs[0].Status, vs[0].Problem)
+	}
+}
