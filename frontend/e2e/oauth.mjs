@@ -48,7 +48,10 @@ try {
     await page.getByTestId('field-client_id').fill('relink');
     await page.getByTestId('field-scopes').fill('openid offline analytics.read');
     await page.getByTestId('add-submit').click();
-    await row().locator('[data-testid=status-badge][data-status=connected]').waitFor({ timeout: 45000 });
+    await page.getByTestId('reauth-done').waitFor({ timeout: 45000 });
+    await shot('oauth-01-authorized');
+    await page.getByTestId('reauth-close').click();
+    await row().locator('[data-testid=status-badge][data-status=connected]').waitFor();
     await shot('oauth-01-connected');
   });
   await step('revoked at the provider: needs reauthorization, access revoked', async () => {
@@ -61,7 +64,9 @@ try {
   });
   await step('click the name: the browser opens and the row turns green', async () => {
     await row().getByTestId('integration-name').click();
-    await row().locator('[data-testid=status-badge][data-status=connected]').waitFor({ timeout: 45000 });
+    await page.getByTestId('reauth-done').waitFor({ timeout: 45000 });
+    await page.getByTestId('reauth-close').click();
+    await row().locator('[data-testid=status-badge][data-status=connected]').waitFor();
     await shot('oauth-03-repaired');
   });
 } catch {

@@ -191,7 +191,7 @@ describe('ReauthDialog, browser mode', () => {
     expect(backend.calls).toContain('ConfirmAccount:a1:true');
     progress('done', { account: 'new@example.com' });
     await tick();
-    expect(screen.getByTestId('reauth-done').textContent).toContain('connected again as new@example.com');
+    expect(screen.getByTestId('reauth-done').textContent).toContain('“Marketing GA4” is connected as new@example.com.');
     expect(document.activeElement).toBe(screen.getByTestId('reauth-close'));
   });
 
@@ -288,6 +288,7 @@ describe('AddDialog', () => {
       name: 'Reporting API',
       settings: { test_url: 'http://127.0.0.1:9/me', header_name: 'Authorization' },
       secret: 'sekrit-key',
+      secrets: {},
     });
   });
 
@@ -299,17 +300,23 @@ describe('AddDialog', () => {
     expect(screen.queryByTestId('form-error')).toBeNull();
   });
 
-  it('sends a database password as the secret and leaves out the SSH key', async () => {
+  it('sends a database password as the secret and the SSH key beside it', async () => {
     await choose('postgres');
-    expect(screen.queryByTestId('field-ssh_key')).toBeNull();
     await type('host', 'db.internal');
     await type('database', 'analytics');
     await type('user', 'reader');
     await type('password', 'pw-123');
+    const sshKey = screen.getByTestId('field-ssh_key') as HTMLTextAreaElement;
+    expect(sshKey.tagName).toBe('TEXTAREA');
+    expect(sshKey.classList.contains('masked')).toBe(true);
+    await type('ssh_key', 'KEY LINE 1\nKEY LINE 2');
     await fireEvent.submit(screen.getByTestId('add-form'));
     await waitFor(() => expect(backend.requests.length).toBe(1));
-    expect(lastRequest().secret).toBe('pw-123');
-    expect(lastRequest().settings).toEqual({ host: 'db.internal', port: '5432', database: 'analytics', user: 'reader', tls_mode: 'prefer' });
+    expect(lastRequest()).toMatchObject({
+      secret: 'pw-123',
+      secrets: { ssh_key: 'KEY LINE 1\nKEY LINE 2' },
+      settings: { host: 'db.internal', port: '5432', database: 'analytics', user: 'reader', tls_mode: 'prefer' },
+    });
   });
 
   it('edits name and settings, never a secret', async () => {

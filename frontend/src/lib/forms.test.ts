@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formFields, splitValues, validateFields } from './forms';
+import { splitValues, validateFields } from './forms';
 import type { FieldView } from './types';
 
 const fields: FieldView[] = [
@@ -46,16 +46,19 @@ describe('validateFields', () => {
 
 describe('secrets', () => {
   it('never puts the secret in settings', () => {
-    const { settings, secret } = splitValues(fields, { shop: 'ok', test_url: 'https://x', api_key: ' sk_live_1 ' });
+    const { settings, secret, secrets } = splitValues(fields, { shop: 'ok', test_url: 'https://x', api_key: ' sk_live_1 ' });
     expect(secret).toBe('sk_live_1');
-    expect(Object.values(settings)).not.toContain('sk_live_1');
+    expect(secrets).toEqual({});
     expect(settings).toEqual({ shop: 'ok', test_url: 'https://x' });
   });
 
-  it('shows and sends only the main secret field', () => {
-    expect(formFields(db).map((f) => f.key)).toEqual(['host', 'password']);
-    const { settings, secret } = splitValues(db, { host: 'db', password: 'pw', ssh_key: 'KEY' });
-    expect(secret).toBe('pw');
-    expect(settings).toEqual({ host: 'db' });
+  it.each([
+    [{ host: 'db', password: 'pw', ssh_key: 'KEY' }, { secret: 'pw', secrets: { ssh_key: 'KEY' } }],
+    [{ host: 'db', password: 'pw', ssh_key: '  ' }, { secret: 'pw', secrets: {} }],
+    [{ host: 'db', ssh_key: 'KEY' }, { secret: '', secrets: { ssh_key: 'KEY' } }],
+  ])('sends the main secret as secret and the others by key: %j', (values, want) => {
+    const got = splitValues(db, values);
+    expect({ secret: got.secret, secrets: got.secrets }).toEqual(want);
+    expect(got.settings).toEqual({ host: 'db' });
   });
 });

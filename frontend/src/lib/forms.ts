@@ -4,18 +4,6 @@ import type { FieldView, Problem } from './types';
 
 export type FieldErrors = Record<string, Problem>;
 
-/**
- * formFields are the fields a form shows: every setting plus the provider's
- * main secret (the first secret field: API key, database password or OAuth
- * client secret), the one AddRequest.secret carries to the keychain. Other
- * secret fields have no way to the keychain from here, and a secret must
- * never travel as a setting, so they are left out.
- */
-export function formFields(fields: FieldView[]): FieldView[] {
-  const main = fields.find((f) => f.secret);
-  return fields.filter((f) => !f.secret || f === main);
-}
-
 // Loopback http is allowed so local test endpoints work; everything else
 // must be https (the catalog enforces the same rule).
 const urlRE = /^(https:\/\/[^\s/?#]+|http:\/\/(127\.0\.0\.1|\[::1\]|localhost)([:/?#]|$))/i;
@@ -49,14 +37,22 @@ function matches(pattern: string, v: string): boolean {
   }
 }
 
-/** splitValues separates settings from the secret: the secret never goes into settings. */
-export function splitValues(fields: FieldView[], values: Record<string, string>): { settings: Record<string, string>; secret: string } {
+/**
+ * splitValues separates settings from secrets: the provider's main secret
+ * (its first secret field) goes in secret, any other filled-in secret field
+ * in secrets, and no secret ever goes into settings.
+ */
+export function splitValues(
+  fields: FieldView[],
+  values: Record<string, string>,
+): { settings: Record<string, string>; secret: string; secrets: Record<string, string> } {
   const settings: Record<string, string> = {};
-  let secret = '';
-  for (const f of formFields(fields)) {
+  const secrets: Record<string, string> = {};
+  const main = fields.find((f) => f.secret);
+  for (const f of fields) {
     const v = (values[f.key] ?? '').trim();
-    if (f.secret) secret = v;
-    else if (v) settings[f.key] = v;
+    if (f.secret && f !== main && v) secrets[f.key] = v;
+    else if (!f.secret && v) settings[f.key] = v;
   }
-  return { settings, secret };
+  return { settings, secret: main ? (values[main.key] ?? '').trim() : '', secrets };
 }

@@ -61,7 +61,10 @@ export interface AddRequest {
   provider: string;
   name: string;
   settings: Record<string, string>;
+  /** The provider's main secret field: API key, database password or OAuth client secret. */
   secret?: string;
+  /** Further secret fields by key, such as a database's SSH private key. */
+  secrets?: Record<string, string>;
 }
 
 export interface ReauthStart {
