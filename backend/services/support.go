@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -137,7 +136,7 @@ func (s *Service) OpenSupport(ctx context.Context, id string) error {
 		target = p.Support
 	}
 	if target == "" {
-		return errors.New("no support page configured")
+		return integration.NewProblem("error.no_support_page")
 	}
 	summary, err := s.SupportSummary(ctx, id)
 	if err != nil {
@@ -152,7 +151,7 @@ func (s *Service) OpenSupport(ctx context.Context, id string) error {
 		}
 	}
 	if s.opener == nil {
-		return errors.New("no browser available")
+		return integration.NewProblem("error.no_browser")
 	}
 	return s.opener.Open(target)
 }
