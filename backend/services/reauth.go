@@ -139,7 +139,7 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 			}
 		}
 		x.LastChecked, x.LastHealthy = now, now
-		return integration.Event{Kind: integration.EventReauthorize, NewStatus: x.Status, Account: x.Account, Message: "reauthorize.ok"}, true
+		return integration.Event{Kind: integration.EventReauthorize, NewStatus: x.Status, Account: x.Account}, true
 	}, &out)
 	s.mu.Lock()
 	s.failures[id] = 0
@@ -332,7 +332,7 @@ func (s *Service) SubmitSecret(ctx context.Context, id, secret string) (Integrat
 			x.Account = res.obs.Account
 		}
 		x.LastChecked, x.LastHealthy = now, now
-		return integration.Event{Kind: integration.EventReauthorize, NewStatus: x.Status, Account: x.Account, Message: "reauthorize.ok"}, true
+		return integration.Event{Kind: integration.EventReauthorize, NewStatus: x.Status, Account: x.Account}, true
 	}, &out)
 	if err != nil {
 		return s.View(in), err
