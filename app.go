@@ -46,7 +46,9 @@ func (a *App) startup(ctx context.Context) {
 		a.setCloseToTray(st.CloseToTray)
 	}
 	a.svc.OnSettingsChanged(func(st services.Settings) { a.setCloseToTray(st.CloseToTray) })
-	a.mon.Start(ctx, monitor.Hooks{Show: a.show, Quit: a.quit})
+	// The tray, notifications and scheduler start beside the window, not
+	// before it: the window maps while they register on D-Bus.
+	go a.mon.Start(ctx, monitor.Hooks{Show: a.show, Quit: a.quit})
 }
 
 func (a *App) shutdown(ctx context.Context) { a.mon.Stop() }

@@ -176,7 +176,10 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 			UniqueId:               "io.relink.app." + singleInstanceKey(c.dataDir),
 			OnSecondInstanceLaunch: app.onSecondInstance,
 		},
-		Linux: &linux.Options{Icon: icon, ProgramName: "relink", WindowIsTranslucent: false},
+		// GPU policy Never is what Wails uses when no Linux options are
+		// given (wails#2977): on demand it starts Mesa/LLVM for a simple
+		// page, costing ~100 MB and start-up time in a tray app.
+		Linux: &linux.Options{Icon: icon, ProgramName: "relink", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		Bind:  []any{app},
 	})
 	if err != nil {

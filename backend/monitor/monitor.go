@@ -37,6 +37,9 @@ type Monitor struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	tray   trayHandle
+	// started is closed when Start returns, so Stop (and TrayActive) never
+	// race with a Start running beside the window.
+	started chan struct{}
 }
 
 // trayHandle is the running tray, when one could start.
@@ -50,7 +53,7 @@ func New(cfg Config) *Monitor {
 	if cfg.WatchEvery <= 0 {
 		cfg.WatchEvery = 2 * time.Second
 	}
-	m := &Monitor{cfg: cfg}
+	m := &Monitor{cfg: cfg, started: make(chan struct{})}
 	m.sched = &health.Scheduler{
 		Concurrency: 8,
 		List: func(ctx context.Context) ([]health.Item, error) {
@@ -82,6 +85,7 @@ func (m *Monitor) Scheduler() *health.Scheduler { return m.sched }
 
 // Start runs the loops until Stop.
 func (m *Monitor) Start(ctx context.Context, hooks Hooks) {
+	defer close(m.started)
 	ctx, m.cancel = context.WithCancel(ctx)
 	svc := m.cfg.Service
 	if st, err := svc.Settings(ctx); err == nil {
@@ -104,6 +108,7 @@ func (m *Monitor) run(f func()) {
 
 // Stop ends every loop and waits for them.
 func (m *Monitor) Stop() {
+	<-m.started
 	if m.cancel != nil {
 		m.cancel()
 	}
@@ -115,7 +120,14 @@ func (m *Monitor) Stop() {
 
 // TrayActive reports whether a tray icon exists (closing the window then
 // hides it instead of quitting).
-func (m *Monitor) TrayActive() bool { return m.tray != nil && m.tray.Active() }
+func (m *Monitor) TrayActive() bool {
+	select {
+	case <-m.started:
+		return m.tray != nil && m.tray.Active()
+	default:
+		return false
+	}
+}
 
 // watch notices writes by other processes and tells the window to reload.
 func (m *Monitor) watch(ctx context.Context) {
@@ -134,7 +146,7 @@ func (m *Monitor) watch(ctx context.Context) {
 			last = v
 			m.cfg.Service.Reload()
 			m.sched.Wake()
-			if sh, ok := m.tray.(*shell); ok {
+			if sh, ok := m.tray.(*shell); ok && sh != nil {
 				sh.update()
 			}
 		}
