@@ -14,6 +14,7 @@ import (
 	"relink/backend/integration"
 	"relink/backend/oauth"
 	"relink/backend/secrets"
+	"relink/backend/store"
 	"relink/backend/tokens"
 )
 
@@ -299,6 +300,16 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 	s.mu.Lock()
 	s.netFail[in.ID] = health.NetworkFailure(v)
 	s.mu.Unlock()
+	if transient(v) {
+		// Another process (the CLI) may have seen the first failure: the
+		// last check in history counts too.
+		if evs, err := s.store.QueryEvents(ctx, store.EventFilter{IntegrationID: in.ID, Kinds: []integration.EventKind{integration.EventCheck}, Limit: 1}); err == nil &&
+			len(evs) == 1 && evs[0].Detail == "unconfirmed" {
+			s.mu.Lock()
+			s.failures[in.ID] = max(s.failures[in.ID], confirmAfter-1)
+			s.mu.Unlock()
+		}
+	}
 	s.updateOffline(ctx)
 	s.mu.Lock()
 	offline := s.offline

@@ -326,3 +326,20 @@ func TestOneServiceDownIsProviderIssueWithBackoff(t *testing.T) {
 		t.Errorf("one service down made Relink think it is offline")
 	}
 }
+
+// A failure seen by one process (the CLI) and confirmed by the next still
+// counts: the confirmation lives in history, not only in memory.
+func TestFailureConfirmedAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	kp := newKeyProvider(t, "k")
+	v := addKey(t, s, kp, "API", "k")
+	kp.set(true, "k")
+	s.Check(ctx, v.ID)
+	// A fresh Service over the same store, as a second process would be.
+	fresh := New(Config{Store: s.store, Secrets: s.secrets, Catalog: s.catalog, I18n: s.i18n, DataDir: s.dataDir})
+	views, _ := fresh.Check(ctx, v.ID)
+	if views[0].Status != integration.StatusError {
+		t.Errorf("second failure in another process got %s; want error", views[0].Status)
+	}
+}
