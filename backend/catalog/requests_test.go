@@ -169,7 +169,7 @@ func TestProbeRequestWithCredential(t *testing.T) {
 }
 
 func TestSignedProbeRedacts(t *testing.T) {
-	const key = "sk_live_secretvalue"
+	const key = "sk_test_secretvalue"
 	p := get(t, load(t), "custom-api-key")
 	r, err := p.ProbeRequest(map[string]string{"test_url": "https://api.example.com/me", "query_name": "key"})
 	if err != nil {

@@ -43,7 +43,7 @@ func TestValidateSettings(t *testing.T) {
 			[]fieldErr{{"client_secret", "error.field_secret_in_settings", ""}}},
 		{"database password in settings", "postgres", with(pg, "password", "hunter2"), nil,
 			[]fieldErr{{"password", "error.field_secret_in_settings", ""}}},
-		{"ssh key in settings", "postgres", with(pg, "ssh_key", "-----BEGIN OPENSSH PRIVATE KEY-----"), nil,
+		{"ssh key in settings", "postgres", with(pg, "ssh_key", "-----BEGIN FAKE TEST KEY-----"), nil,
 			[]fieldErr{{"ssh_key", "error.field_secret_in_settings", ""}}},
 		{"empty secret is ignored", "stripe", map[string]string{"api_key": ""}, map[string]string{}, nil},
 		{"port out of range", "postgres", with(pg, "port", "99999"), nil, []fieldErr{{"port", "error.field_invalid", "range"}}},
@@ -114,9 +114,9 @@ func TestValidateSettings(t *testing.T) {
 // Nothing the user typed into a secret, nor an unknown setting name that
 // may be a pasted secret, comes back in the error.
 func TestValidateSettingsNeverEchoesSecrets(t *testing.T) {
-	const secret = "sk_live_51HxYzSecretValue"
+	const secret = "sk_test_51HxYzSecretValue"
 	p := get(t, load(t), "stripe")
-	_, err := p.ValidateSettings(map[string]string{"api_key": secret, secret: "x", "sk_live_abc123def456": "y"})
+	_, err := p.ValidateSettings(map[string]string{"api_key": secret, secret: "x", "sk_test_abc123def456": "y"})
 	if err == nil {
 		t.Fatal("ValidateSettings accepted a secret in settings")
 	}

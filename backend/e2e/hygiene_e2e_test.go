@@ -30,9 +30,9 @@ func TestSecretHygiene(t *testing.T) {
 			t.Fatalf("%v: exit %d %s", args, r.code, r.stderr)
 		}
 	}
-	sb.control(t, "api-keys", `{"keys":{"sk_live_hygieneKEY0123456789":"ops@example.com"}}`)
+	sb.control(t, "api-keys", `{"keys":{"sk_test_hygieneKEY0123456789":"ops@example.com"}}`)
 	run("", "add", "custom-oauth2", "--name", "oauth", "--set", "issuer="+sb.URL, "--set", "client_id=relink", "--set", "scopes=openid offline")
-	run("sk_live_hygieneKEY0123456789\n", "add", "custom-api-key", "--name", "key", "--set", "test_url="+sb.URL+"/api/whoami", "--set", "account_path=account", "--secret-stdin")
+	run("sk_test_hygieneKEY0123456789\n", "add", "custom-api-key", "--name", "key", "--set", "test_url="+sb.URL+"/api/whoami", "--set", "account_path=account", "--secret-stdin")
 	sb.control(t, "expire-tokens", "")
 	run("", "check")
 	token := relinkCLI(t, data, "", "token", "oauth").stdout // printed on purpose; not scanned
@@ -50,7 +50,7 @@ func TestSecretHygiene(t *testing.T) {
 			}
 		}
 	}
-	secrets = append(secrets, strings.TrimSpace(token), "sk_live_hygieneKEY0123456789")
+	secrets = append(secrets, strings.TrimSpace(token), "sk_test_hygieneKEY0123456789")
 	if len(secrets) < 4 {
 		t.Fatalf("found only %d secrets to look for: %s", len(secrets), out)
 	}

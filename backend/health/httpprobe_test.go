@@ -65,8 +65,8 @@ func TestProbeHTTP(t *testing.T) {
 }
 
 func TestProbeErrorsNeverCarryTheKey(t *testing.T) {
-	o := ProbeHTTP(context.Background(), NewProbeClient(time.Second), HTTPRequest{URL: "http://127.0.0.1:1/x?api_key=sk_live_secret123"})
-	if o.Err == nil || strings.Contains(o.Err.Error(), "sk_live_secret123") {
+	o := ProbeHTTP(context.Background(), NewProbeClient(time.Second), HTTPRequest{URL: "http://127.0.0.1:1/x?api_key=sk_test_secret123"})
+	if o.Err == nil || strings.Contains(o.Err.Error(), "sk_test_secret123") {
 		t.Errorf("got %v; want an error without the key", o.Err)
 	}
 	if !errors.Is(o.Err, o.Err) || Classify(o).Cause != integration.CauseProviderIssue {

@@ -126,7 +126,7 @@ func TestErrorsNeverContainTheValue(t *testing.T) {
 		}
 		return nil
 	}
-	secret := "sk_live_supersecretvalue"
+	secret := "sk_test_supersecretvalue"
 	err := k.Set(context.Background(), "id", "api_key", secret)
 	if err == nil || strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v", err), secret) {
 		t.Errorf("got %v; want an error without the value", err)

@@ -17,7 +17,7 @@ func TestRedactPatternsAndValues(t *testing.T) {
 		"Authorization: Bearer abcdefghijkl",
 		`{"access_token":"ya29.abcdefghijkl","scope":"x"}`,
 		"refresh_token=1//0gabcdefghijk&x=1",
-		"key sk_live_abcdefghijklmnop in text",
+		"key sk_test_abcdefghijklmnop in text",
 		"jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc",
 		"plain " + secret,
 		"b64 " + base64.StdEncoding.EncodeToString([]byte(secret)),
@@ -25,7 +25,7 @@ func TestRedactPatternsAndValues(t *testing.T) {
 		"password: hunter2hunter2",
 	} {
 		out := Redact(in, []string{secret})
-		for _, bad := range []string{"abcdefghijkl", "sk_live_abcd", "eyJzdWIi", secret, base64.StdEncoding.EncodeToString([]byte(secret)), url.QueryEscape(secret), "hunter2"} {
+		for _, bad := range []string{"abcdefghijkl", "sk_test_abcd", "eyJzdWIi", secret, base64.StdEncoding.EncodeToString([]byte(secret)), url.QueryEscape(secret), "hunter2"} {
 			if strings.Contains(out, bad) {
 				t.Errorf("Redact(%q) = %q; still contains %q", in, out, bad)
 			}

@@ -233,7 +233,7 @@ describe('ReauthDialog, secret mode', () => {
     await fireEvent.submit(screen.getByTestId('secret-form'));
     await waitFor(() => expect(screen.getByTestId('field-error-api_key').textContent).toBe('The provider rejected this credential: HTTP 401'));
 
-    await fireEvent.input(input, { target: { value: 'sk_live_good' } });
+    await fireEvent.input(input, { target: { value: 'sk_test_good' } });
     await fireEvent.submit(screen.getByTestId('secret-form'));
     await waitFor(() => screen.getByTestId('reauth-done'));
     expect(backend.calls.filter((c) => c.startsWith('SubmitSecret')).length).toBe(2);

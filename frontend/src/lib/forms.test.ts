@@ -46,8 +46,8 @@ describe('validateFields', () => {
 
 describe('secrets', () => {
   it('never puts the secret in settings', () => {
-    const { settings, secret, secrets } = splitValues(fields, { shop: 'ok', test_url: 'https://x', api_key: ' sk_live_1 ' });
-    expect(secret).toBe('sk_live_1');
+    const { settings, secret, secrets } = splitValues(fields, { shop: 'ok', test_url: 'https://x', api_key: ' sk_test_1 ' });
+    expect(secret).toBe('sk_test_1');
     expect(secrets).toEqual({});
     expect(settings).toEqual({ shop: 'ok', test_url: 'https://x' });
   });
