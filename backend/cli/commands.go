@@ -30,6 +30,17 @@ type Core interface {
 	Diagnostics(ctx context.Context, id string, w io.Writer) error
 }
 
+// one resolves the single NAME|ID argument of a command.
+func (c *cmdCtx) one(ctx context.Context, pos []string) (services.IntegrationView, error) {
+	if len(pos) != 1 {
+		return services.IntegrationView{}, usage("cli.error.need_integration")
+	}
+	if err := c.open(ctx); err != nil {
+		return services.IntegrationView{}, err
+	}
+	return c.core.Find(ctx, pos[0])
+}
+
 func (c *cmdCtx) writeJSON(v any) int {
 	enc := json.NewEncoder(c.env.Stdout)
 	enc.SetIndent("", "  ")
@@ -269,13 +280,7 @@ func runReauth(ctx context.Context, c *cmdCtx) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		return c.fail(usage("cli.error.need_integration"))
-	}
-	if err := c.open(ctx); err != nil {
-		return c.fail(err)
-	}
-	v, err := c.core.Find(ctx, pos[0])
+	v, err := c.one(ctx, pos)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -303,13 +308,7 @@ func runToken(ctx context.Context, c *cmdCtx) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		return c.fail(usage("cli.error.need_integration"))
-	}
-	if err := c.open(ctx); err != nil {
-		return c.fail(err)
-	}
-	v, err := c.core.Find(ctx, pos[0])
+	v, err := c.one(ctx, pos)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -390,13 +389,7 @@ func runRemove(ctx context.Context, c *cmdCtx) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		return c.fail(usage("cli.error.need_integration"))
-	}
-	if err := c.open(ctx); err != nil {
-		return c.fail(err)
-	}
-	v, err := c.core.Find(ctx, pos[0])
+	v, err := c.one(ctx, pos)
 	if err != nil {
 		return c.fail(err)
 	}
