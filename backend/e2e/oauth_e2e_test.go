@@ -256,8 +256,17 @@ func TestOAuthEndToEnd(t *testing.T) {
 			t.Fatalf("before outage got %s", got.Status)
 		}
 		sb.control(t, "state", `{"outage":true}`)
+		before := whoamiCount(t, sb)
 		r.check(t, v.ID)
 		got := r.check(t, v.ID)
+		// Each check is one probe (no retry storm), and the next is backed off.
+		if n := whoamiCount(t, sb) - before; n > 2 {
+			t.Errorf("two checks during an outage made %d who-am-I requests; want at most 2", n)
+		}
+		in, _ := r.store.GetIntegration(ctx, v.ID)
+		if gap := r.svc.NextDue(in, 15*time.Minute).Sub(in.LastChecked).Round(time.Second); gap != time.Minute {
+			t.Errorf("next check after two failures in %v; want the 1 min backoff step", gap)
+		}
 		if got.Status != integration.StatusError || got.Cause != integration.CauseProviderIssue {
 			t.Errorf("outage got %s/%s; want error/provider_issue", got.Status, got.Cause)
 		}
@@ -279,6 +288,12 @@ func TestOAuthEndToEnd(t *testing.T) {
 			t.Errorf("keychain items left")
 		}
 	})
+}
+
+func whoamiCount(t *testing.T, sb *sandbox) int {
+	c := sb.control(t, "counters", "")
+	n, _ := c["whoamiRequests"].(float64)
+	return int(n)
 }
 
 type openerFunc func(string) error

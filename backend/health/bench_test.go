@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -18,7 +19,12 @@ func BenchmarkSweep(b *testing.B) {
 	if os.Getenv("RELINK_BENCH_SMALL") != "" {
 		n = 32
 	}
+	var inflight, peak atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
 		time.Sleep(20 * time.Millisecond)
 		w.Write([]byte(`{"email":"a@example.com"}`))
 	}))
@@ -47,4 +53,6 @@ func BenchmarkSweep(b *testing.B) {
 	b.ReportMetric(wall.Seconds(), "wall-s")
 	b.ReportMetric(ideal.Seconds(), "ideal-s")
 	b.ReportMetric(float64(wall)/float64(ideal), "x-ideal")
+	// The concurrency bound, as the provider saw it.
+	b.ReportMetric(float64(peak.Load()), "max-inflight")
 }
