@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -90,6 +91,7 @@ func (a *App) quit() {
 // onSecondInstance runs when the user launches Relink again: the second
 // process exits and its arguments arrive here.
 func (a *App) onSecondInstance(data options.SecondInstanceData) {
+	fmt.Fprintf(os.Stderr, "relink: another launch with arguments %q; showing this window\n", data.Args)
 	a.show()
 	for _, arg := range data.Args {
 		if arg == "--hidden" {

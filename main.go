@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -157,7 +158,10 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 		return 1
 	}
 	defer c.close()
-	mon := monitor.New(monitor.Config{Service: c.svc, Store: c.store, I18n: cat})
+	// RELINK_NOTIFY_COALESCE tunes how long break/recovery notifications
+	// are gathered into one (default one minute).
+	coalesce, _ := time.ParseDuration(os.Getenv("RELINK_NOTIFY_COALESCE"))
+	mon := monitor.New(monitor.Config{Service: c.svc, Store: c.store, I18n: cat, NotifyWindow: coalesce})
 	app := newApp(c.svc, mon, flags.hidden)
 	err = wails.Run(&options.App{
 		Title:             "Relink",

@@ -22,6 +22,8 @@ type Config struct {
 	// WatchEvery is how often PRAGMA data_version is read to notice
 	// writes by other processes (default 2 s: one cheap query).
 	WatchEvery time.Duration
+	// NotifyWindow is how long notifications are coalesced (default 1 min).
+	NotifyWindow time.Duration
 }
 
 // Hooks are the window actions the tray and notifications trigger.

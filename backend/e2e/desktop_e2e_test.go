@@ -1,0 +1,254 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// startXvfb runs a private X server for the window and dunst.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		t.Skip("needs Xvfb")
+	}
+	for n := 150; n < 200; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue
+		}
+		cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		for i := 0; i < 100; i++ {
+			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+				return fmt.Sprintf(":%d", n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Fatal("no free X display")
+	return ""
+}
+
+func eventually(t *testing.T, what string, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if ok() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// trayItem reads Relink's StatusNotifierItem like a tray host.
+type trayItem struct {
+	conn *dbus.Conn
+	name string
+}
+
+func (ti trayItem) prop(name string) dbus.Variant {
+	v, _ := ti.conn.Object(ti.name, "/StatusNotifierItem").GetProperty("org.kde.StatusNotifierItem." + name)
+	return v
+}
+
+func (ti trayItem) tooltip() string {
+	var tip struct {
+		Name  string
+		Icons []struct {
+			W, H int32
+			Pix  []byte
+		}
+		Title, Text string
+	}
+	ti.prop("ToolTip").Store(&tip)
+	return tip.Title
+}
+
+func (ti trayItem) icon() []byte {
+	var px []struct {
+		W, H int32
+		Pix  []byte
+	}
+	ti.prop("IconPixmap").Store(&px)
+	if len(px) == 0 {
+		return nil
+	}
+	return px[0].Pix
+}
+
+// clickRow finds a menu row by label and clicks it over com.canonical.dbusmenu.
+func (ti trayItem) clickRow(t *testing.T, prefix string) {
+	t.Helper()
+	ids := make([]int32, 512)
+	for i := range ids {
+		ids[i] = int32(i + 1)
+	}
+	var props []struct {
+		ID    int32
+		Props map[string]dbus.Variant
+	}
+	menu := ti.conn.Object(ti.name, "/StatusNotifierItem/menu")
+	if err := menu.Call("com.canonical.dbusmenu.GetGroupProperties", 0, ids, []string{}).Store(&props); err != nil {
+		t.Fatalf("menu: %v", err)
+	}
+	var labels []string
+	for _, p := range props {
+		l, _ := p.Props["label"].Value().(string)
+		labels = append(labels, l)
+		if strings.HasPrefix(l, prefix) {
+			if err := menu.Call("com.canonical.dbusmenu.Event", 0, p.ID, "clicked", dbus.MakeVariant(""), uint32(0)).Err; err != nil {
+				t.Fatalf("click %q: %v", l, err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no menu row %q in %q", prefix, labels)
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func dunstHistory() string {
+	out, _ := exec.Command("dunstctl", "history").Output()
+	return string(out)
+}
+
+// TestDesktop runs the real window in a private D-Bus session under Xvfb
+// with dunst as the notification daemon: the tray icon and tooltip follow
+// a break and a recovery, its menu drives "Check all now", notifications
+// arrive, and a second launch hands its arguments to the first.
+func TestDesktop(t *testing.T) {
+	needRig(t)
+	if _, err := exec.LookPath("dunst"); err != nil {
+		t.Skip("needs dunst")
+	}
+	build(t)
+	display := startXvfb(t)
+	dunst := exec.Command("dunst")
+	dunst.Env = append(os.Environ(), "DISPLAY="+display)
+	if err := dunst.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dunst.Process.Kill(); dunst.Wait() })
+
+	var mu sync.Mutex
+	valid := "key-one"
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ok := r.Header.Get("Authorization") == "Bearer "+valid
+		mu.Unlock()
+		if !ok {
+			w.WriteHeader(401)
+			return
+		}
+		io.WriteString(w, `{"email":"ops@example.com"}`)
+	}))
+	defer api.Close()
+	setKey := func(k string) { mu.Lock(); valid = k; mu.Unlock() }
+
+	data := t.TempDir()
+	if r := relinkCLI(t, data, "key-one\n", "add", "custom-api-key", "--name", "Orders API", "--set", "test_url="+api.URL,
+		"--set", "account_path=email", "--secret-stdin"); r.code != 0 {
+		t.Fatalf("add: %s", r.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app := exec.CommandContext(ctx, bins.relink, "--data-dir", data)
+	app.Env = append(os.Environ(), "DISPLAY="+display, "LANG=en_US.UTF-8", "RELINK_NOTIFY_COALESCE=1s")
+	appErr := &lockedBuffer{}
+	app.Stderr = appErr
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { app.Process.Signal(os.Interrupt); app.Wait() }()
+
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ti := trayItem{conn: conn, name: fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", app.Process.Pid)}
+	defer func() {
+		if t.Failed() {
+			var names []string
+			conn.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names)
+			t.Logf("bus names: %v\napp stderr:\n%s", names, appErr.String())
+		}
+	}()
+	eventually(t, "the StatusNotifierItem", 30*time.Second, func() bool {
+		var owned bool
+		conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, ti.name).Store(&owned)
+		return owned && ti.tooltip() != ""
+	})
+	if tip := ti.tooltip(); !strings.Contains(tip, "connected") {
+		t.Errorf("healthy tooltip %q", tip)
+	}
+	healthyIcon := ti.icon()
+
+	// Break it at the provider and use the tray's "Check all now".
+	setKey("key-two")
+	ti.clickRow(t, "Check all now")
+	eventually(t, "the tooltip to report the break", 20*time.Second, func() bool { return strings.Contains(ti.tooltip(), "need") })
+	if bytes.Equal(ti.icon(), healthyIcon) {
+		t.Errorf("tray icon did not change on the break")
+	}
+	r := relinkCLI(t, data, "", "history", "Orders API", "--json")
+	if !strings.Contains(r.stdout, `"kind": "check"`) || !strings.Contains(r.stdout, `"needs_reauth"`) {
+		t.Errorf("the tray's check left no history: %s", r.stdout)
+	}
+	eventually(t, "a break notification in dunst", 20*time.Second, func() bool { return strings.Contains(dunstHistory(), "Orders API needs attention") })
+
+	// Repair at the provider; the next check recovers and says so.
+	setKey("key-one")
+	ti.clickRow(t, "Check all now")
+	eventually(t, "the tooltip to report recovery", 20*time.Second, func() bool { return strings.Contains(ti.tooltip(), "connected") })
+	if !bytes.Equal(ti.icon(), healthyIcon) {
+		t.Errorf("tray icon did not return to healthy")
+	}
+	eventually(t, "a recovery notification in dunst", 20*time.Second, func() bool { return strings.Contains(dunstHistory(), "Orders API is working again") })
+
+	// A second launch exits and the first receives its arguments.
+	second := exec.Command(bins.relink, "--data-dir", data, "--hidden")
+	second.Env = app.Env
+	done := make(chan error, 1)
+	go func() { done <- second.Run() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		second.Process.Kill()
+		t.Fatalf("the second launch did not exit")
+	}
+	eventually(t, "the first instance to get the arguments", 10*time.Second, func() bool {
+		return strings.Contains(appErr.String(), `"--hidden"`)
+	})
+}
