@@ -61,6 +61,10 @@ var ErrNoIssuer = errors.New("sandbox: an issuer URL is required")
 
 // Server is the sandbox provider. Its zero value is not usable; call New.
 type Server struct {
+	// storeMu serialises every use of fosite's in-memory store: its
+	// refresh-token rotation writes maps without a lock.
+	storeMu sync.Mutex
+
 	issuer     string
 	opts       Options
 	provider   fosite.OAuth2Provider
@@ -293,6 +297,8 @@ func grantedAt(ar fosite.Requester) time.Time {
 // authorize is a headless login: it approves as the current user at once,
 // or denies when told to.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	s.storeMu.Lock()
+	defer s.storeMu.Unlock()
 	ctx := r.Context()
 	s.mu.Lock()
 	s.counters.Authorize++
@@ -329,6 +335,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	s.storeMu.Lock()
+	defer s.storeMu.Unlock()
 	ctx := r.Context()
 	// PostFormValue ignores a malformed body; fosite reports it below.
 	grant := r.PostFormValue("grant_type")
@@ -381,6 +389,8 @@ func (s *Server) revoked(ar fosite.Requester) bool {
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	s.storeMu.Lock()
+	defer s.storeMu.Unlock()
 	ctx := r.Context()
 	s.mu.Lock()
 	s.counters.Revoke++
@@ -404,6 +414,8 @@ func unauthorized(w http.ResponseWriter, desc string) {
 
 // whoami answers who an access token belongs to and what it may do now.
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
+	s.storeMu.Lock()
+	defer s.storeMu.Unlock()
 	s.mu.Lock()
 	s.counters.WhoAmI++
 	s.mu.Unlock()
