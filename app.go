@@ -13,6 +13,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
+	"relink/backend/desktop"
 	"relink/backend/integration"
 	"relink/backend/monitor"
 	"relink/backend/services"
@@ -30,10 +31,13 @@ type App struct {
 
 	mu          sync.Mutex
 	closeToTray bool
+
+	windows  desktop.WindowStore
+	restored *desktop.WindowState
 }
 
-func newApp(svc *services.Service, mon *monitor.Monitor, startHidden bool) *App {
-	return &App{svc: svc, mon: mon, hidden: startHidden, closeToTray: true}
+func newApp(svc *services.Service, mon *monitor.Monitor, windows desktop.WindowStore, restored *desktop.WindowState, startHidden bool) *App {
+	return &App{svc: svc, mon: mon, windows: windows, restored: restored, hidden: startHidden, closeToTray: true}
 }
 
 type wailsEmitter struct{ ctx context.Context }
@@ -42,6 +46,12 @@ func (e wailsEmitter) Emit(name string, payload any) { wruntime.EventsEmit(e.ctx
 
 func (a *App) startup(ctx context.Context) {
 	a.ctx = ctx
+	if w := a.restored; w != nil {
+		wruntime.WindowSetPosition(ctx, w.X, w.Y)
+		if w.Maximised {
+			wruntime.WindowMaximise(ctx)
+		}
+	}
 	a.svc.SetEmitter(wailsEmitter{ctx})
 	if st, err := a.svc.Settings(ctx); err == nil {
 		a.setCloseToTray(st.CloseToTray)
@@ -63,6 +73,7 @@ func (a *App) setCloseToTray(v bool) {
 // beforeClose hides the window to the tray instead of quitting, unless the
 // user chose Quit or turned the setting off.
 func (a *App) beforeClose(ctx context.Context) bool {
+	a.saveWindow()
 	a.mu.Lock()
 	toTray := a.closeToTray && a.mon.TrayActive()
 	a.mu.Unlock()
@@ -83,7 +94,20 @@ func (a *App) show() {
 	wruntime.WindowUnminimise(a.ctx)
 }
 
+// saveWindow remembers the window's size and position for the next start.
+func (a *App) saveWindow() {
+	w, h := wruntime.WindowGetSize(a.ctx)
+	x, y := wruntime.WindowGetPosition(a.ctx)
+	st := desktop.WindowState{X: x, Y: y, Width: w, Height: h, Maximised: wruntime.WindowIsMaximised(a.ctx)}
+	if st.Maximised && a.restored != nil {
+		// A maximised window reports the screen's size: keep the normal one.
+		st.Width, st.Height = a.restored.Width, a.restored.Height
+	}
+	_ = a.windows.Save(st)
+}
+
 func (a *App) quit() {
+	a.saveWindow()
 	a.quitting.Store(true)
 	wruntime.Quit(a.ctx)
 }

@@ -21,6 +21,7 @@ import (
 
 	"relink/backend/catalog"
 	"relink/backend/cli"
+	"relink/backend/desktop"
 	"relink/backend/i18n"
 	"relink/backend/integration"
 	"relink/backend/monitor"
@@ -162,11 +163,17 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 	// are gathered into one (default one minute).
 	coalesce, _ := time.ParseDuration(os.Getenv("RELINK_NOTIFY_COALESCE"))
 	mon := monitor.New(monitor.Config{Service: c.svc, Store: c.store, I18n: cat, NotifyWindow: coalesce})
-	app := newApp(c.svc, mon, flags.hidden)
+	windows := desktop.NewWindowStore(c.dataDir)
+	width, height := 1180, 760
+	var restored *desktop.WindowState
+	if w, err := windows.Load(); err == nil {
+		restored, width, height = &w, w.Width, w.Height
+	}
+	app := newApp(c.svc, mon, windows, restored, flags.hidden)
 	err = wails.Run(&options.App{
 		Title:             "Relink",
-		Width:             1180,
-		Height:            760,
+		Width:             width,
+		Height:            height,
 		MinWidth:          960,
 		MinHeight:         640,
 		StartHidden:       flags.hidden,

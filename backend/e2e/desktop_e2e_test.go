@@ -181,10 +181,20 @@ func TestDesktop(t *testing.T) {
 		"--set", "account_path=email", "--secret-stdin"); r.code != 0 {
 		t.Fatalf("add: %s", r.stderr)
 	}
+	// An OAuth integration not authorized yet: its tray row must start the
+	// authorization, which opens $BROWSER (here a script noting the URL).
+	sb := startSandbox(t)
+	if r := relinkCLI(t, data, "", "add", "custom-oauth2", "--name", "Analytics", "--set", "issuer="+sb.URL,
+		"--set", "client_id=relink", "--no-auth"); r.code != 0 {
+		t.Fatalf("add oauth: %s", r.stderr)
+	}
+	opened := t.TempDir() + "/opened"
+	browser := t.TempDir() + "/browser"
+	os.WriteFile(browser, []byte("#!/bin/sh\necho \"$1\" >> "+opened+"\n"), 0o755)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	app := exec.CommandContext(ctx, bins.relink, "--data-dir", data)
-	app.Env = append(os.Environ(), "DISPLAY="+display, "LANG=en_US.UTF-8", "RELINK_NOTIFY_COALESCE=1s")
+	app.Env = append(os.Environ(), "DISPLAY="+display, "LANG=en_US.UTF-8", "RELINK_NOTIFY_COALESCE=1s", "BROWSER="+browser)
 	appErr := &lockedBuffer{}
 	app.Stderr = appErr
 	if err := app.Start(); err != nil {
@@ -202,7 +212,8 @@ func TestDesktop(t *testing.T) {
 		if t.Failed() {
 			var names []string
 			conn.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names)
-			t.Logf("bus names: %v\napp stderr:\n%s", names, appErr.String())
+			h := relinkCLI(t, data, "", "history", "--json", "--limit", "20")
+			t.Logf("bus names: %v\napp stderr:\n%s\nhistory:\n%s", names, appErr.String(), h.stdout)
 		}
 	}()
 	eventually(t, "the StatusNotifierItem", 30*time.Second, func() bool {
@@ -210,9 +221,26 @@ func TestDesktop(t *testing.T) {
 		conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, ti.name).Store(&owned)
 		return owned && ti.tooltip() != ""
 	})
-	if tip := ti.tooltip(); !strings.Contains(tip, "connected") {
-		t.Errorf("healthy tooltip %q", tip)
+	if tip := ti.tooltip(); !strings.Contains(tip, "need") {
+		t.Errorf("tooltip with one unauthorized integration: %q", tip)
 	}
+	// The integration's row starts its reauthorization (the window opens
+	// the dialog, the dialog starts the browser flow).
+	// The first checks may rebuild the menu under a click (a stale row
+	// never fires), so click again until the browser is asked.
+	clicked := time.Time{}
+	eventually(t, "the browser to be asked for the authorization URL", 30*time.Second, func() bool {
+		if time.Since(clicked) > 5*time.Second {
+			ti.clickRow(t, "Reauthorize Analytics")
+			clicked = time.Now()
+		}
+		b, _ := os.ReadFile(opened)
+		return strings.Contains(string(b), sb.URL+"/authorize?")
+	})
+	if r := relinkCLI(t, data, "", "remove", "Analytics", "--yes"); r.code != 0 {
+		t.Fatalf("remove: %s", r.stderr)
+	}
+	eventually(t, "a healthy tooltip", 20*time.Second, func() bool { return strings.Contains(ti.tooltip(), "connected") })
 	healthyIcon := ti.icon()
 
 	// Break it at the provider and use the tray's "Check all now".
@@ -250,5 +278,12 @@ func TestDesktop(t *testing.T) {
 	}
 	eventually(t, "the first instance to get the arguments", 10*time.Second, func() bool {
 		return strings.Contains(appErr.String(), `"--hidden"`)
+	})
+
+	// Quit from the tray: the window's size and position are remembered.
+	ti.clickRow(t, "Quit Relink")
+	eventually(t, "the window state to be saved", 10*time.Second, func() bool {
+		_, err := os.Stat(data + "/window.json")
+		return err == nil
 	})
 }
