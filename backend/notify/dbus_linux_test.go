@@ -17,28 +17,10 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"relink/backend/internal/testrig"
+
 	"relink/backend/integration"
 )
-
-// privateBus skips unless the test runs in a throwaway D-Bus session
-// (.ci/with-keyring sets RELINK_TEST_KEYRING; by hand:
-// RELINK_TEST_DBUS=1 dbus-run-session -- go test ./backend/notify/), so a
-// developer's desktop never gets test notifications.
-func privateBus(t *testing.T) *dbus.Conn {
-	t.Helper()
-	if os.Getenv("RELINK_TEST_KEYRING") != "1" && os.Getenv("RELINK_TEST_DBUS") != "1" {
-		t.Skip("needs a private session bus: run under .ci/with-keyring or RELINK_TEST_DBUS=1 dbus-run-session")
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Skip("no session bus")
-	}
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatalf("connect session bus: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
 
 func owned(t *testing.T, conn *dbus.Conn, name string) bool {
 	t.Helper()
@@ -145,7 +127,7 @@ func startFakeServer(t *testing.T, bus *dbus.Conn) *fakeServer {
 }
 
 func TestDBusSenderWithFakeServer(t *testing.T) {
-	bus := privateBus(t)
+	bus := testrig.PrivateBus(t)
 	server := startFakeServer(t, bus)
 	clicks := make(chan string, 10)
 	s := NewDBusSender("Relink", "relink", "relink", func(target string) { clicks <- target })
@@ -252,7 +234,7 @@ func dunstctl(t *testing.T, args ...string) string {
 // private Xvfb display), clicks the notification with dunstctl and reads
 // it back from dunst's history.
 func TestDBusSenderWithDunst(t *testing.T) {
-	bus := privateBus(t)
+	bus := testrig.PrivateBus(t)
 	for _, tool := range []string{"dunst", "dunstctl", "Xvfb"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed (make deps)", tool)

@@ -7,60 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"relink/backend/integration"
+	"relink/backend/internal/testrig"
 )
-
-// english is the notifier's part of the English catalogue.
-var english = map[string]string{
-	"notify.broken.title":               "{name} needs attention",
-	"notify.body.needs_reauth":          "Its authorization expired or was revoked. Click to reauthorize.",
-	"notify.body.error":                 "Relink cannot reach it. Click to see why.",
-	"notify.body.degraded":              "It works only in part. Click to see why.",
-	"notify.broken_many.title.one":      "1 integration needs attention",
-	"notify.broken_many.title.other":    "{count} integrations need attention",
-	"notify.recovered.title":            "{name} is working again",
-	"notify.body.recovered":             "No action needed.",
-	"notify.recovered_many.title.one":   "1 integration is working again",
-	"notify.recovered_many.title.other": "{count} integrations are working again",
-	"notify.more.one":                   "and 1 more",
-	"notify.more.other":                 "and {count} more",
-	"notify.action.fix":                 "Fix now",
-	"notify.action.open":                "Open Relink",
-}
-
-type fakeTranslator struct {
-	t    *testing.T
-	msgs map[string]string
-}
-
-func (f fakeTranslator) T(key string, params map[string]string) string {
-	msg, ok := f.msgs[key]
-	if !ok {
-		f.t.Errorf("missing message key %q", key)
-		return key
-	}
-	for k, v := range params {
-		msg = strings.ReplaceAll(msg, "{"+k+"}", v)
-	}
-	return msg
-}
-
-func (f fakeTranslator) Plural(key string, n int, params map[string]string) string {
-	p := map[string]string{"count": strconv.Itoa(n)}
-	for k, v := range params {
-		p[k] = v
-	}
-	if n == 1 {
-		return f.T(key+".one", p)
-	}
-	return f.T(key+".other", p)
-}
 
 // fakeClock runs timers when the test advances it.
 type fakeClock struct {
@@ -139,7 +93,7 @@ type rig struct {
 func newRig(t *testing.T) rig {
 	clock, sender, logs := &fakeClock{}, &fakeSender{}, &bytes.Buffer{}
 	n := New(Config{
-		Sender: sender, Translator: fakeTranslator{t, english}, Clock: clock,
+		Sender: sender, Translator: testrig.Translator(t), Clock: clock,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)), Enabled: true,
 	})
 	t.Cleanup(n.Close)

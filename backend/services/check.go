@@ -269,25 +269,29 @@ func (s *Service) Offline() bool {
 
 // updateOffline decides "offline" from the whole picture: no usable
 // network interface, or every monitored integration (two or more) failing
-// before reaching its service. One service down is that service's problem.
-func (s *Service) updateOffline(ctx context.Context) {
-	ins, err := s.store.ListIntegrations(ctx)
-	if err != nil {
-		return
-	}
-	watched, failing := 0, 0
+// before reaching its service. One service down is that service's
+// problem. netFail holds the last outcome of each monitored integration,
+// so no query runs per check.
+func (s *Service) updateOffline() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, in := range ins {
-		if in.Paused {
-			continue
-		}
-		watched++
-		if s.netFail[in.ID] {
+	failing := 0
+	for _, f := range s.netFail {
+		if f {
 			failing++
 		}
 	}
-	s.offline = !machineOnline() || (watched >= 2 && failing == watched)
+	s.offline = !machineOnline() || (len(s.netFail) >= 2 && failing == len(s.netFail))
+}
+
+// forgetProbe drops an integration from the offline picture (removed or
+// paused).
+func (s *Service) forgetProbe(id string) {
+	s.mu.Lock()
+	delete(s.netFail, id)
+	delete(s.failures, id)
+	delete(s.retryAt, id)
+	s.mu.Unlock()
 }
 
 // apply records a probe's outcome: a check event always, a status change
@@ -310,7 +314,7 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 			s.mu.Unlock()
 		}
 	}
-	s.updateOffline(ctx)
+	s.updateOffline()
 	s.mu.Lock()
 	offline := s.offline
 	healthyBefore := in.Status == integration.StatusConnected || in.Status == integration.StatusDegraded

@@ -186,6 +186,7 @@ func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
 	if err := s.store.DeleteIntegration(ctx, id); err != nil {
 		return res, err
 	}
+	s.forgetProbe(id)
 	s.emit(EventIntegrationRemoved, map[string]string{"id": id})
 	return res, nil
 }

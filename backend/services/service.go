@@ -247,6 +247,9 @@ func (s *Service) SetPaused(ctx context.Context, id string, paused bool) (Integr
 	if err != nil {
 		return IntegrationView{}, err
 	}
+	if paused {
+		s.forgetProbe(id)
+	}
 	return s.View(out), nil
 }
 

@@ -10,28 +10,9 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
-)
 
-// privateBus skips unless the test runs in a throwaway D-Bus session
-// (.ci/with-keyring sets RELINK_TEST_KEYRING; by hand:
-// RELINK_TEST_DBUS=1 dbus-run-session -- go test ./backend/tray/), so a
-// developer's desktop never gets a stray tray icon.
-func privateBus(t *testing.T) *dbus.Conn {
-	t.Helper()
-	if os.Getenv("RELINK_TEST_KEYRING") != "1" && os.Getenv("RELINK_TEST_DBUS") != "1" {
-		t.Skip("needs a private session bus: run under .ci/with-keyring or RELINK_TEST_DBUS=1 dbus-run-session")
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Skip("no session bus")
-	}
-	// A connection of our own: the tray closes the shared one on end.
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatalf("connect session bus: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
+	"relink/backend/internal/testrig"
+)
 
 type click struct {
 	action Action
@@ -195,13 +176,13 @@ var trayStarted atomic.Bool
 // menu, click rows. fyne.io/systray is process-global, so this is the only
 // test in the package that starts a Tray.
 func TestTrayOverDBus(t *testing.T) {
-	conn := privateBus(t)
+	conn := testrig.PrivateBus(t)
 	if !trayStarted.CompareAndSwap(false, true) {
 		t.Skip("fyne.io/systray can start once per process (go test -count > 1)")
 	}
 	clicks := make(chan click, 10)
 	tr := New(func(a Action, id string) { clicks <- click{a, id} })
-	en := fakeTranslator{t, english}
+	en := testrig.Translator(t)
 
 	broken := Build(Summary{Items: []Item{
 		{"ga", "Google Analytics", needsReauth},

@@ -3,71 +3,11 @@ package tray
 import (
 	"fmt"
 	"reflect"
-	"strconv"
-	"strings"
 	"testing"
 
 	"relink/backend/integration"
+	"relink/backend/internal/testrig"
 )
-
-// english is the tray's part of the English catalogue, so the tests read
-// as the user would see them.
-var english = map[string]string{
-	"tray.tooltip.paused":             "Monitoring is paused",
-	"tray.tooltip.offline":            "Offline: checks resume when the network is back",
-	"tray.tooltip.checking":           "Checking integrations…",
-	"tray.tooltip.empty":              "No integrations yet",
-	"tray.tooltip.healthy.one":        "1 integration connected",
-	"tray.tooltip.healthy.other":      "All {count} integrations connected",
-	"tray.tooltip.needs_reauth.one":   "1 integration needs reauthorization",
-	"tray.tooltip.needs_reauth.other": "{count} integrations need reauthorization",
-	"tray.tooltip.error.one":          "1 integration is failing",
-	"tray.tooltip.error.other":        "{count} integrations are failing",
-	"tray.tooltip.degraded.one":       "1 integration is degraded",
-	"tray.tooltip.degraded.other":     "{count} integrations are degraded",
-	"tray.tooltip.expiring.one":       "1 integration expires soon",
-	"tray.tooltip.expiring.other":     "{count} integrations expire soon",
-	"tray.menu.reauthorize":           "Reauthorize {name}…",
-	"tray.menu.fix":                   "Fix {name}…",
-	"tray.menu.more.one":              "1 more…",
-	"tray.menu.more.other":            "{count} more…",
-	"tray.menu.open":                  "Open Relink",
-	"tray.menu.check_all":             "Check all now",
-	"tray.menu.checking":              "Checking…",
-	"tray.menu.pause":                 "Pause monitoring",
-	"tray.menu.resume":                "Resume monitoring",
-	"tray.menu.quit":                  "Quit Relink",
-}
-
-// fakeTranslator renders from a map and fails the test on a missing key,
-// so every key Build uses is one the report lists.
-type fakeTranslator struct {
-	t    *testing.T
-	msgs map[string]string
-}
-
-func (f fakeTranslator) T(key string, params map[string]string) string {
-	msg, ok := f.msgs[key]
-	if !ok {
-		f.t.Errorf("missing message key %q", key)
-		return key
-	}
-	for k, v := range params {
-		msg = strings.ReplaceAll(msg, "{"+k+"}", v)
-	}
-	return msg
-}
-
-func (f fakeTranslator) Plural(key string, n int, params map[string]string) string {
-	p := map[string]string{"count": strconv.Itoa(n)}
-	for k, v := range params {
-		p[k] = v
-	}
-	if n == 1 {
-		return f.T(key+".one", p)
-	}
-	return f.T(key+".other", p)
-}
 
 func items(statuses ...integration.Status) []Item {
 	out := make([]Item, len(statuses))
@@ -122,7 +62,7 @@ func TestBuildIconAndTooltip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Build(tt.in, fakeTranslator{t, english})
+			got := Build(tt.in, testrig.Translator(t))
 			if got.Icon != tt.wantIcon {
 				t.Errorf("Build(%+v).Icon = %q; want %q", tt.in, got.Icon, tt.wantIcon)
 			}
@@ -227,7 +167,7 @@ func TestBuildMenu(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := rows(Build(tt.in, fakeTranslator{t, english}).Menu)
+			got := rows(Build(tt.in, testrig.Translator(t)).Menu)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Build menu =\n%v\nwant\n%v", got, tt.want)
 			}
@@ -237,8 +177,8 @@ func TestBuildMenu(t *testing.T) {
 
 func TestBuildMenuIDsAreUniqueAndStable(t *testing.T) {
 	s := Summary{Items: items(needsReauth, failing, connected)}
-	a := Build(s, fakeTranslator{t, english}).Menu
-	b := Build(s, fakeTranslator{t, english}).Menu
+	a := Build(s, testrig.Translator(t)).Menu
+	b := Build(s, testrig.Translator(t)).Menu
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("Build is not deterministic:\n%v\n%v", a, b)
 	}
