@@ -228,3 +228,9 @@ func (a *App) SupportSummary(id string) (string, error) {
 func (a *App) OpenSupport(id string) (bool, error) {
 	return result(true, a.svc.OpenSupport(a.ctx, id))
 }
+
+func (a *App) Storage() (services.StorageView, error) { return a.svc.Storage(), nil }
+
+func (a *App) RetryStorage() (services.StorageView, error) { return a.svc.RetryStorage(a.ctx), nil }
+
+func (a *App) OpenDataFolder() (bool, error) { return result(true, a.svc.OpenDataFolder()) }

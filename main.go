@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -79,16 +78,9 @@ func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog) (*core
 	if err != nil {
 		return nil, err
 	}
-	dbPath := filepath.Join(dataDir, store.DBFile)
-	st, err := store.Open(ctx, dbPath)
-	if errors.Is(err, store.ErrCorrupt) {
-		// Keep the damaged file aside (never overwrite history) and start
-		// fresh; the user is told through the error sentence in the log.
-		if moved, qerr := store.QuarantineCorrupt(dbPath); qerr == nil {
-			fmt.Fprintf(os.Stderr, "relink: %s (kept at %s)\n", cat.Problem(cat.Match(i18n.SystemLocale(os.Getenv)), integration.AsProblem(err)), moved)
-			st, err = store.Open(ctx, dbPath)
-		}
-	}
+	// The store opens read-only rather than failing when its file cannot
+	// be written, so the window can show why and recover later.
+	st, err := store.OpenForApp(ctx, filepath.Join(dataDir, store.DBFile))
 	if err != nil {
 		return nil, err
 	}

@@ -124,6 +124,14 @@ func (c *cmdCtx) open(ctx context.Context) error {
 		return err
 	}
 	c.core, c.closeFn = core, closeFn
+	// Reading still works when the data cannot be saved (or was just
+	// recovered): say so once, before the command's own output.
+	st := core.Storage()
+	for _, p := range []*integration.Problem{st.Notice, st.Problem} {
+		if p != nil {
+			fmt.Fprintf(c.env.Stderr, "relink: %s\n", c.env.I18n.Problem(c.lang, p))
+		}
+	}
 	return nil
 }
 

@@ -28,6 +28,7 @@ type Core interface {
 	History(ctx context.Context, f services.HistoryFilter) (services.HistoryPage, error)
 	Remove(ctx context.Context, id string) (services.RemoveResult, error)
 	Diagnostics(ctx context.Context, id string, w io.Writer) error
+	Storage() services.StorageView
 }
 
 // one resolves the single NAME|ID argument of a command.

@@ -42,7 +42,16 @@ type Monitor struct {
 	// started is closed when Start returns, so Stop (and TrayActive) never
 	// race with a Start running beside the window.
 	started chan struct{}
+	// writers starts the loops that write (checks, retention) once the
+	// store can save.
+	writers sync.Once
+	// storage is the last storage problem the window was told about.
+	storage string
 }
+
+// recoverEvery is how many watch ticks pass between attempts to make a
+// store that cannot save writable again.
+const recoverEvery = 15
 
 // trayHandle is the running tray, when one could start.
 type trayHandle interface {
@@ -98,9 +107,28 @@ func (m *Monitor) Start(ctx context.Context, hooks Hooks) {
 		m.sched.Wake()
 	})
 	m.tray = startTray(ctx, m, hooks)
-	m.run(func() { m.sched.Run(ctx) })
+	m.storage = problemText(m.cfg.Store.Problem())
+	if !m.cfg.Store.ReadOnly() {
+		m.startWriters(ctx)
+	}
 	m.run(func() { m.watch(ctx) })
-	m.run(func() { m.retention(ctx) })
+}
+
+// startWriters runs the loops that write. A store opened read-only (full
+// disk, read-only folder, newer schema) starts them only once it recovers:
+// checks whose outcome cannot be saved would only hide the real problem.
+func (m *Monitor) startWriters(ctx context.Context) {
+	m.writers.Do(func() {
+		m.run(func() { m.sched.Run(ctx) })
+		m.run(func() { m.retention(ctx) })
+	})
+}
+
+func problemText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func (m *Monitor) run(f func()) {
@@ -131,16 +159,19 @@ func (m *Monitor) TrayActive() bool {
 	}
 }
 
-// watch notices writes by other processes and tells the window to reload.
+// watch notices writes by other processes and tells the window to reload,
+// and follows the storage state (trying to recover from a full disk or a
+// read-only folder, telling the window when that changes).
 func (m *Monitor) watch(ctx context.Context) {
 	last, _ := m.cfg.Store.DataVersion(ctx)
 	t := time.NewTicker(m.cfg.WatchEvery)
 	defer t.Stop()
-	for {
+	for tick := 1; ; tick++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			m.followStorage(ctx, tick)
 			v, err := m.cfg.Store.DataVersion(ctx)
 			if err != nil || v == last {
 				continue
@@ -152,6 +183,24 @@ func (m *Monitor) watch(ctx context.Context) {
 				sh.update()
 			}
 		}
+	}
+}
+
+func (m *Monitor) followStorage(ctx context.Context, tick int) {
+	st := m.cfg.Store
+	problem := st.Problem()
+	if problem != nil && tick%recoverEvery == 0 {
+		problem = st.Recover(ctx)
+	}
+	if text := problemText(problem); text != m.storage {
+		m.storage = text
+		m.cfg.Service.StorageChanged()
+		if problem == nil {
+			m.cfg.Service.Reload()
+		}
+	}
+	if !st.ReadOnly() {
+		m.startWriters(ctx)
 	}
 }
 

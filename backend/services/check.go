@@ -21,6 +21,9 @@ import (
 // Check checks the given integrations now (all when ids is empty) and
 // returns their views, most severe first.
 func (s *Service) Check(ctx context.Context, ids ...string) ([]IntegrationView, error) {
+	if err := s.writable(ctx); err != nil {
+		return nil, err
+	}
 	if len(ids) == 0 {
 		all, err := s.store.ListIntegrations(ctx)
 		if err != nil {

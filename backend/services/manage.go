@@ -21,6 +21,9 @@ import (
 // against the provider before anything is saved; on any failure nothing is
 // left half-created (no row, no keychain item).
 func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, error) {
+	if err := s.writable(ctx); err != nil {
+		return IntegrationView{}, err
+	}
 	p, ok := s.catalog.Get(strings.TrimSpace(req.Provider))
 	if !ok {
 		return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.unknown_provider", "provider", req.Provider)
@@ -115,6 +118,9 @@ func extraSecrets(p catalog.Provider, given map[string]string, primary string) (
 
 // Update changes an integration's name and settings.
 func (s *Service) Update(ctx context.Context, id, name string, settings map[string]string) (IntegrationView, error) {
+	if err := s.writable(ctx); err != nil {
+		return IntegrationView{}, err
+	}
 	in, err := s.store.GetIntegration(ctx, id)
 	if err != nil {
 		return IntegrationView{}, err
@@ -169,6 +175,9 @@ func union(a, b map[string]string) map[string]bool {
 // Remove revokes the integration's tokens where the provider supports it
 // and always deletes its keychain items and its row (history is kept).
 func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
+	if err := s.writable(ctx); err != nil {
+		return RemoveResult{}, err
+	}
 	in, err := s.store.GetIntegration(ctx, id)
 	if err != nil {
 		return RemoveResult{}, err

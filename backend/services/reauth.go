@@ -67,6 +67,9 @@ type ReauthOptions struct {
 // Reauthorize runs an OAuth authorization in place: same id, settings and
 // history; only the credentials change.
 func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions) (IntegrationView, error) {
+	if err := s.writable(ctx); err != nil {
+		return IntegrationView{}, err
+	}
 	in, err := s.store.GetIntegration(ctx, id)
 	if err != nil {
 		return IntegrationView{}, err
@@ -191,6 +194,9 @@ func newAttemptID() string {
 // in the background and reports through "reauth:progress"; API keys and
 // databases answer mode "secret" so the UI asks for the new secret.
 func (s *Service) StartReauth(ctx context.Context, id string, show func()) (ReauthStart, error) {
+	if err := s.writable(ctx); err != nil {
+		return ReauthStart{}, err
+	}
 	in, err := s.store.GetIntegration(ctx, id)
 	if err != nil {
 		return ReauthStart{}, err
@@ -308,6 +314,9 @@ func (s *Service) verifySecret(ctx context.Context, in integration.Integration, 
 // SubmitSecret replaces an API key or database password after checking it
 // against the provider; a rejected secret is never saved.
 func (s *Service) SubmitSecret(ctx context.Context, id, secret string) (IntegrationView, error) {
+	if err := s.writable(ctx); err != nil {
+		return IntegrationView{}, err
+	}
 	in, err := s.store.GetIntegration(ctx, id)
 	if err != nil {
 		return IntegrationView{}, err

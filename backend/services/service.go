@@ -239,6 +239,9 @@ func (s *Service) Get(ctx context.Context, id string) (IntegrationView, error) {
 
 // SetPaused pauses or resumes monitoring of one integration.
 func (s *Service) SetPaused(ctx context.Context, id string, paused bool) (IntegrationView, error) {
+	if err := s.writable(ctx); err != nil {
+		return IntegrationView{}, err
+	}
 	var out integration.Integration
 	err := s.mutate(ctx, id, func(in *integration.Integration) (integration.Event, bool) {
 		in.Paused = paused

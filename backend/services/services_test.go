@@ -27,6 +27,7 @@ type keyProvider struct {
 	mu    sync.Mutex
 	valid map[string]bool
 	down  bool
+	hits  int
 }
 
 func newKeyProvider(t *testing.T, keys ...string) *keyProvider {
@@ -37,6 +38,7 @@ func newKeyProvider(t *testing.T, keys ...string) *keyProvider {
 	kp.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kp.mu.Lock()
 		defer kp.mu.Unlock()
+		kp.hits++
 		if kp.down {
 			w.WriteHeader(503)
 			return
@@ -78,8 +80,14 @@ func (r *recorder) Emit(name string, payload any) {
 
 func newService(t *testing.T) (*Service, *secrets.Memory, *recorder) {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := store.Open(context.Background(), filepath.Join(dir, store.DBFile))
+	return newServiceIn(t, t.TempDir())
+}
+
+// newServiceIn opens dir's data the way the app does (read-only when it
+// cannot be written).
+func newServiceIn(t *testing.T, dir string) (*Service, *secrets.Memory, *recorder) {
+	t.Helper()
+	st, err := store.OpenForApp(context.Background(), filepath.Join(dir, store.DBFile))
 	if err != nil {
 		t.Fatal(err)
 	}

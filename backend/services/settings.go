@@ -76,6 +76,9 @@ func (s *Service) Settings(ctx context.Context) (Settings, error) {
 
 // SaveSettings validates and stores settings and tells every listener.
 func (s *Service) SaveSettings(ctx context.Context, in Settings) (Settings, error) {
+	if err := s.writable(ctx); err != nil {
+		return Settings{}, err
+	}
 	if err := in.Validate(s.i18n.Languages()); err != nil {
 		return Settings{}, err
 	}

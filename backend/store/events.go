@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -32,35 +33,34 @@ func (s *Store) AppendEvents(ctx context.Context, evs ...integration.Event) erro
 	if len(evs) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return classify(err, "append events")
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (time, integration_id, integration_name, kind,
-		old_status, new_status, cause, message, detail, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return classify(err, "append events")
-	}
-	defer stmt.Close()
-	for _, e := range evs {
-		t := e.Time
-		if t.IsZero() {
-			t = time.Now()
-		}
-		var id any
-		if e.IntegrationID != "" {
-			id = e.IntegrationID
-		}
-		if _, err := stmt.ExecContext(ctx, t.UnixMilli(), id, e.Integration, string(e.Kind), string(e.OldStatus),
-			string(e.NewStatus), string(e.Cause), e.Message, e.Detail, e.Account); err != nil {
+	return s.write(func(db *sql.DB) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
 			return classify(err, "append events")
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return classify(err, "append events")
-	}
-	return nil
+		defer tx.Rollback()
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (time, integration_id, integration_name, kind,
+			old_status, new_status, cause, message, detail, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return classify(err, "append events")
+		}
+		defer stmt.Close()
+		for _, e := range evs {
+			t := e.Time
+			if t.IsZero() {
+				t = time.Now()
+			}
+			var id any
+			if e.IntegrationID != "" {
+				id = e.IntegrationID
+			}
+			if _, err := stmt.ExecContext(ctx, t.UnixMilli(), id, e.Integration, string(e.Kind), string(e.OldStatus),
+				string(e.NewStatus), string(e.Cause), e.Message, e.Detail, e.Account); err != nil {
+				return classify(err, "append events")
+			}
+		}
+		return classify(tx.Commit(), "append events")
+	})
 }
 
 func (f EventFilter) where() (string, []any) {
@@ -135,7 +135,7 @@ func (s *Store) QueryEvents(ctx context.Context, f EventFilter) ([]integration.E
 		limit = maxLimit
 	}
 	q, args := f.query()
-	rows, err := s.db.QueryContext(ctx, q+` LIMIT ?`, append(args, limit)...)
+	rows, err := s.conn().QueryContext(ctx, q+` LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, classify(err, "query events")
 	}
@@ -155,7 +155,7 @@ func (s *Store) QueryEvents(ctx context.Context, f EventFilter) ([]integration.E
 // History view's filters use an index).
 func (s *Store) ExplainEvents(ctx context.Context, f EventFilter) (string, error) {
 	q, args := f.query()
-	rows, err := s.db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q+` LIMIT 50`, args...)
+	rows, err := s.conn().QueryContext(ctx, `EXPLAIN QUERY PLAN `+q+` LIMIT 50`, args...)
 	if err != nil {
 		return "", err
 	}
@@ -180,7 +180,7 @@ var CSVHeader = []string{"id", "time", "integration_id", "integration", "event",
 // an apostrophe.
 func (s *Store) ExportCSV(ctx context.Context, w io.Writer, f EventFilter) error {
 	q, args := f.query()
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.conn().QueryContext(ctx, q, args...)
 	if err != nil {
 		return classify(err, "export events")
 	}
@@ -224,11 +224,15 @@ func (s *Store) Prune(ctx context.Context, before time.Time, batch int) (int, er
 	if batch <= 0 {
 		batch = 500
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY time LIMIT ?)`,
-		before.UnixMilli(), batch)
-	if err != nil {
-		return 0, classify(err, "prune events")
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	var n int64
+	err := s.write(func(db *sql.DB) error {
+		res, err := db.ExecContext(ctx, `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY time LIMIT ?)`,
+			before.UnixMilli(), batch)
+		if err != nil {
+			return classify(err, "prune events")
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
 }

@@ -115,14 +115,13 @@ func (s *Store) CreateIntegration(ctx context.Context, in integration.Integratio
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO integrations (`+integrationCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a...)
-	if isUnique(err) {
-		return duplicate(in.Name)
-	}
-	if err != nil {
+	return s.write(func(db *sql.DB) error {
+		_, err := db.ExecContext(ctx, `INSERT INTO integrations (`+integrationCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a...)
+		if isUnique(err) {
+			return duplicate(in.Name)
+		}
 		return classify(err, "create integration")
-	}
-	return nil
+	})
 }
 
 // UpdateIntegration replaces a stored integration's fields.
@@ -131,24 +130,26 @@ func (s *Store) UpdateIntegration(ctx context.Context, in integration.Integratio
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE integrations SET name=?2, provider=?3, kind=?4, settings=?5, account=?6,
-		required_scopes=?7, granted_scopes=?8, status=?9, cause=?10, problem=?11, paused=?12, last_checked=?13,
-		last_healthy=?14, access_expires_at=?15, refresh_expires_at=?16, created_at=?17, updated_at=?18 WHERE id=?1`, a...)
-	if isUnique(err) {
-		return duplicate(in.Name)
-	}
-	if err != nil {
-		return classify(err, "update integration")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound(in.ID)
-	}
-	return nil
+	return s.write(func(db *sql.DB) error {
+		res, err := db.ExecContext(ctx, `UPDATE integrations SET name=?2, provider=?3, kind=?4, settings=?5, account=?6,
+			required_scopes=?7, granted_scopes=?8, status=?9, cause=?10, problem=?11, paused=?12, last_checked=?13,
+			last_healthy=?14, access_expires_at=?15, refresh_expires_at=?16, created_at=?17, updated_at=?18 WHERE id=?1`, a...)
+		if isUnique(err) {
+			return duplicate(in.Name)
+		}
+		if err != nil {
+			return classify(err, "update integration")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound(in.ID)
+		}
+		return nil
+	})
 }
 
 // GetIntegration loads one integration by id.
 func (s *Store) GetIntegration(ctx context.Context, id string) (integration.Integration, error) {
-	in, err := scanIntegration(s.db.QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE id = ?`, id))
+	in, err := scanIntegration(s.conn().QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return in, notFound(id)
 	}
@@ -165,7 +166,7 @@ func (s *Store) FindIntegration(ctx context.Context, ref string) (integration.In
 	if !errors.Is(err, ErrNotFound) {
 		return in, err
 	}
-	in, err = scanIntegration(s.db.QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE name = ? COLLATE NOCASE`, strings.TrimSpace(ref)))
+	in, err = scanIntegration(s.conn().QueryRowContext(ctx, `SELECT `+integrationCols+` FROM integrations WHERE name = ? COLLATE NOCASE`, strings.TrimSpace(ref)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return in, notFound(ref)
 	}
@@ -177,7 +178,7 @@ func (s *Store) FindIntegration(ctx context.Context, ref string) (integration.In
 
 // ListIntegrations returns every integration ordered by name.
 func (s *Store) ListIntegrations(ctx context.Context) ([]integration.Integration, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+integrationCols+` FROM integrations ORDER BY name COLLATE NOCASE`)
+	rows, err := s.conn().QueryContext(ctx, `SELECT `+integrationCols+` FROM integrations ORDER BY name COLLATE NOCASE`)
 	if err != nil {
 		return nil, classify(err, "list integrations")
 	}
@@ -196,20 +197,22 @@ func (s *Store) ListIntegrations(ctx context.Context) ([]integration.Integration
 // DeleteIntegration removes an integration; its history stays with the id
 // nulled and the name kept.
 func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM integrations WHERE id = ?`, id)
-	if err != nil {
-		return classify(err, "delete integration")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound(id)
-	}
-	return nil
+	return s.write(func(db *sql.DB) error {
+		res, err := db.ExecContext(ctx, `DELETE FROM integrations WHERE id = ?`, id)
+		if err != nil {
+			return classify(err, "delete integration")
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound(id)
+		}
+		return nil
+	})
 }
 
 // Setting reads one setting.
 func (s *Store) Setting(ctx context.Context, key string) (string, bool, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := s.conn().QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -221,10 +224,9 @@ func (s *Store) Setting(ctx context.Context, key string) (string, bool, error) {
 
 // SetSetting writes one setting.
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
-	if err != nil {
+	return s.write(func(db *sql.DB) error {
+		_, err := db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 		return classify(err, "write setting")
-	}
-	return nil
+	})
 }

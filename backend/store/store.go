@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -43,11 +44,28 @@ func newErr(sentinel error, cause error, code string, kv ...string) error {
 
 // Store is an open database.
 type Store struct {
-	db   *sql.DB
 	path string
+
+	mu sync.RWMutex
+	db *sql.DB
 	// watch is one dedicated connection for PRAGMA data_version, which only
 	// reports writes made through other connections.
 	watch *sql.Conn
+	// readOnly is why the store was opened read-only (see OpenForApp):
+	// every write is refused with it until Recover reopens the file.
+	readOnly error
+	// fault is the last write's disk-full or read-only failure; the next
+	// successful write clears it.
+	fault error
+	// notice is a one-time fact about opening (a corrupt file kept aside).
+	notice error
+}
+
+// conn is the current database handle (Recover may replace it).
+func (s *Store) conn() *sql.DB {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db
 }
 
 // Migrations returns the embedded migrations in order.
@@ -109,6 +127,17 @@ func dsn(path string, readOnly bool) string {
 // forward. A database from a newer Relink is refused without being
 // modified.
 func Open(ctx context.Context, path string) (*Store, error) {
+	s, err := open(ctx, path)
+	var p *integration.Problem
+	if errors.Is(err, ErrReadOnly) && errors.As(err, &p) && p.Params["path"] == "" {
+		// SQLite's own read-only errors do not name the file; the user
+		// needs to know which one.
+		err = newErr(ErrReadOnly, err, "error.db_read_only", "path", path)
+	}
+	return s, err
+}
+
+func open(ctx context.Context, path string) (*Store, error) {
 	if err := checkExisting(ctx, path); err != nil {
 		return nil, err
 	}
@@ -119,13 +148,23 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{db: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, classify(err, "migrate")
+		return nil, migrateErr(path, err)
 	}
 	if s.watch, err = db.Conn(ctx); err != nil {
 		db.Close()
 		return nil, classify(err, "open")
 	}
 	return s, nil
+}
+
+// migrateErr names a failed first write on a full disk as such even when
+// SQLite reports it as a generic I/O error (a -shm it could not grow).
+func migrateErr(path string, err error) error {
+	err = classify(err, "migrate")
+	if isIOErr(err) && diskFull(filepath.Dir(path)) {
+		return newErr(ErrDiskFull, err, "error.db_disk_full")
+	}
+	return err
 }
 
 // checkExisting inspects an existing file read-only: a newer schema, a
@@ -188,6 +227,9 @@ func checkExisting(ctx context.Context, path string) error {
 
 // classify maps SQLite error codes to the store's sentinels.
 func classify(err error, op string) error {
+	if err == nil {
+		return nil
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
@@ -203,7 +245,7 @@ func classify(err error, op string) error {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := s.conn().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return err
 	}
@@ -218,7 +260,7 @@ func (s *Store) migrateTo(ctx context.Context, ms []migration) error {
 	for _, m := range ms {
 		// Each migration in its own transaction; a second process racing
 		// here sees the row after taking the write lock and skips.
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := s.conn().BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -249,6 +291,8 @@ func (s *Store) migrateTo(ctx context.Context, ms []migration) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.watch != nil {
 		s.watch.Close()
 	}
@@ -262,6 +306,8 @@ func (s *Store) Path() string { return s.path }
 // the window can notice the CLI's writes and reload.
 func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 	var v int64
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if err := s.watch.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
 		return 0, classify(err, "data_version")
 	}
@@ -271,7 +317,7 @@ func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 // IntegrityCheck runs PRAGMA integrity_check and returns its verdict.
 func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 	var res string
-	err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res)
+	err := s.conn().QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res)
 	return res, err
 }
 

@@ -8,6 +8,7 @@ import ReauthDialog from './ReauthDialog.svelte';
 import AddDialog from './AddDialog.svelte';
 import HistoryList from './HistoryList.svelte';
 import HistoryView from './HistoryView.svelte';
+import StorageBanner from './StorageBanner.svelte';
 import App from '../App.svelte';
 import { fakeBackend, fakeRuntime, sample, sampleIntegrations } from '../lib/fakeBackend';
 import { bump, setLanguage } from '../lib/i18n.svelte';
@@ -395,6 +396,57 @@ describe('HistoryView', () => {
     expect(seen[seen.length - 1].since).toBeUndefined();
     await fireEvent.click(screen.getByTestId('export-csv'));
     await waitFor(() => expect(store.toasts.map((x) => x.text)).toContain('History exported to /home/ana/relink-history.csv'));
+  });
+});
+
+describe('StorageBanner', () => {
+  const path = '/home/ana/.local/share/relink/relink.db';
+  it('shows nothing while the data can be saved', async () => {
+    render(StorageBanner);
+    await tick();
+    expect(screen.queryByTestId('storage-problem')).toBeNull();
+  });
+
+  it.each([
+    [true, { code: 'error.db_newer_schema', params: { found: '9', supported: '3' } }, 'Your data is open read-only', 'schema 9, this one knows 3'],
+    [false, { code: 'error.db_disk_full' }, 'Relink can’t save right now', 'The disk is full'],
+  ])('read-only %s: says why and what happens meanwhile', async (readOnly, p, title, reason) => {
+    render(StorageBanner);
+    backend.setStorage({ readOnly, problem: p, path });
+    await tick();
+    const banner = screen.getByTestId('storage-problem');
+    expect(banner.getAttribute('role')).toBe('alert');
+    expect(banner.textContent).toContain(title);
+    expect(banner.textContent).toContain(reason);
+  });
+
+  it('Try again asks the backend and the banner goes when it recovered', async () => {
+    render(StorageBanner);
+    backend.setStorage({ readOnly: true, problem: { code: 'error.db_read_only', params: { path } }, path }, { readOnly: false, path });
+    await tick();
+    await fireEvent.click(screen.getByTestId('storage-retry'));
+    await waitFor(() => expect(screen.queryByTestId('storage-problem')).toBeNull());
+    expect(backend.calls).toContain('RetryStorage');
+    expect(store.toasts.map((x) => x.text)).toContain('Relink can save again.');
+  });
+
+  it('Open data folder asks the backend', async () => {
+    render(StorageBanner);
+    backend.setStorage({ readOnly: false, problem: { code: 'error.db_disk_full' }, path });
+    await tick();
+    await fireEvent.click(screen.getByTestId('storage-open-folder'));
+    expect(backend.calls).toContain('OpenDataFolder');
+  });
+
+  it('a damaged file kept aside is a notice the user can close, in Spanish too', async () => {
+    setLanguage('es');
+    render(StorageBanner);
+    backend.setStorage({ readOnly: false, notice: { code: 'error.db_quarantined', params: { path: path + '.corrupt-1' } }, path });
+    await tick();
+    const notice = screen.getByTestId('storage-notice');
+    expect(notice.textContent).toContain('Relink la guardó en ' + path + '.corrupt-1');
+    await fireEvent.click(within(notice).getByRole('button'));
+    expect(screen.queryByTestId('storage-notice')).toBeNull();
   });
 });
 

@@ -1,7 +1,7 @@
 // The only module that calls Go. Wails injects window.go.main.App; tests
 // and the dev preview install a fake with the same methods.
 import type {
-  AddRequest, HistoryFilter, HistoryPage, IntegrationView, Problem, ProviderView, ReauthStart, Settings,
+  AddRequest, HistoryFilter, HistoryPage, IntegrationView, Problem, ProviderView, ReauthStart, Settings, StorageView,
 } from './types';
 
 export interface Backend {
@@ -24,6 +24,9 @@ export interface Backend {
   ReportProblem(id: string): Promise<string>;
   SupportSummary(id: string): Promise<string>;
   OpenSupport(id: string): Promise<boolean>;
+  Storage(): Promise<StorageView>;
+  RetryStorage(): Promise<StorageView>;
+  OpenDataFolder(): Promise<boolean>;
 }
 
 declare global {
@@ -94,6 +97,9 @@ export const api = {
   reportProblem: (id: string) => call((b) => b.ReportProblem(id)),
   supportSummary: (id: string) => call((b) => b.SupportSummary(id)),
   openSupport: (id: string) => call((b) => b.OpenSupport(id)),
+  storage: () => call((b) => b.Storage()),
+  retryStorage: () => call((b) => b.RetryStorage()),
+  openDataFolder: () => call((b) => b.OpenDataFolder()),
   openURL: (url: string) => window.runtime?.BrowserOpenURL(url),
   copy: async (text: string) => {
     if (window.runtime?.ClipboardSetText) return window.runtime.ClipboardSetText(text);

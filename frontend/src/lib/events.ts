@@ -1,5 +1,5 @@
 // The only module that listens to Go's events.
-import type { IntegrationView, Navigate, ReauthProgress, Settings } from './types';
+import type { IntegrationView, Navigate, ReauthProgress, Settings, StorageView } from './types';
 
 type Handlers = {
   'integration:changed': (v: IntegrationView) => void;
@@ -7,6 +7,7 @@ type Handlers = {
   'integrations:reload': () => void;
   'reauth:progress': (p: ReauthProgress) => void;
   'settings:changed': (s: Settings) => void;
+  'storage:changed': (s: StorageView) => void;
   navigate: (n: Navigate) => void;
 };
 

@@ -2,7 +2,7 @@
 // the production build) and for component tests: integrations in every
 // status, a few providers, and a runtime whose events a test can emit.
 import type { Backend } from './api';
-import type { Cause, HistoryEvent, IntegrationView, ProviderView, ReauthProgress, Settings, Status } from './types';
+import type { Cause, HistoryEvent, IntegrationView, ProviderView, ReauthProgress, Settings, Status, StorageView } from './types';
 
 const now = Date.now();
 const iso = (mins: number) => new Date(now + mins * 60_000).toISOString();
@@ -132,6 +132,8 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
   let settings: Settings = {
     language: '', notifications: true, closeToTray: true, openAtLogin: false, refreshMarginMinutes: 10, retentionDays: 365, checkIntervalMinutes: 15, monitoringPaused: false,
   };
+  let storage: StorageView = { readOnly: false, path: '/home/ana/.local/share/relink/relink.db' };
+  let afterRetry: StorageView | undefined;
   const calls: string[] = [];
   const requests: unknown[] = [];
   let attempt = 0;
@@ -218,8 +220,22 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
     ReportProblem: async () => '/home/ana/relink-diagnostics.zip',
     SupportSummary: async (id) => `Relink support summary for ${find(id).name}`,
     OpenSupport: async () => true,
+    Storage: async () => storage,
+    RetryStorage: async () => {
+      calls.push('RetryStorage');
+      storage = afterRetry ?? storage;
+      return storage;
+    },
+    OpenDataFolder: async () => (calls.push('OpenDataFolder'), true),
   };
-  return Object.assign(backend, { calls, requests });
+  // setStorage puts the data in a fault state (tests, screenshots); after
+  // is what the next RetryStorage finds.
+  const setStorage = (s: StorageView, after?: StorageView) => {
+    storage = s;
+    afterRetry = after;
+    emit('storage:changed', s);
+  };
+  return Object.assign(backend, { calls, requests, setStorage });
 }
 
 /** installFakeBackend wires the fake into window for the dev preview; ?empty starts with no integrations. */

@@ -8,6 +8,14 @@ export interface Problem {
   params?: Record<string, string>;
 }
 
+/** Whether Relink can save its data (backend/services/storage.go). */
+export interface StorageView {
+  problem?: Problem;
+  readOnly: boolean;
+  notice?: Problem;
+  path: string;
+}
+
 export interface IntegrationView {
   id: string;
   name: string;

@@ -1,0 +1,69 @@
+package services
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"relink/backend/integration"
+)
+
+// StorageView tells the window whether Relink can save its data, and
+// why not.
+type StorageView struct {
+	// Problem is why nothing is saved right now (nil when all is well).
+	Problem *integration.Problem `json:"problem,omitempty"`
+	// ReadOnly means the data was opened read-only at start: checks wait
+	// until it can be written again.
+	ReadOnly bool `json:"readOnly"`
+	// Notice is a one-time fact from this start (a damaged file kept aside).
+	Notice *integration.Problem `json:"notice,omitempty"`
+	Path   string               `json:"path"`
+}
+
+// EventStorage carries a StorageView whenever it changes.
+const EventStorage = "storage:changed"
+
+// Storage reports the data file's state.
+func (s *Service) Storage() StorageView {
+	return StorageView{
+		Problem: integration.AsProblem(s.store.Problem()), ReadOnly: s.store.ReadOnly(),
+		Notice: integration.AsProblem(s.store.Notice()), Path: s.store.Path(),
+	}
+}
+
+// RetryStorage tries to make the data writable again (after the user freed
+// space or fixed permissions) and reports the outcome.
+func (s *Service) RetryStorage(ctx context.Context) StorageView {
+	wasReadOnly := s.store.ReadOnly()
+	if s.store.Recover(ctx) == nil && wasReadOnly {
+		s.Reload()
+	}
+	s.StorageChanged()
+	return s.Storage()
+}
+
+// StorageChanged tells the window the storage state changed.
+func (s *Service) StorageChanged() { s.emit(EventStorage, s.Storage()) }
+
+// OpenDataFolder shows the folder holding Relink's data in the file
+// manager, where the user can free space or move a damaged file.
+func (s *Service) OpenDataFolder() error {
+	u := url.URL{Scheme: "file", Path: filepath.Dir(s.store.Path())}
+	if err := s.opener.Open(u.String()); err != nil {
+		return fmt.Errorf("open data folder: %w", err)
+	}
+	return nil
+}
+
+// writable refuses an action up front while the data cannot be saved, so
+// nothing happens at a provider or in the keychain that Relink could not
+// record (a removal that revoked tokens but kept the row, say). It first
+// tries to recover, in case the cause went away since.
+func (s *Service) writable(ctx context.Context) error {
+	if s.store.Problem() == nil {
+		return nil
+	}
+	return s.store.Recover(ctx)
+}
