@@ -53,7 +53,10 @@ func TestReadOnlyDataRefusesActionsUpFront(t *testing.T) {
 		name string
 		do   func() error
 	}{
-		{"add", func() error { _, err := s.Add(ctx, AddRequest{Provider: "custom-api-key", Name: "Other", Secret: "key-2"}); return err }},
+		{"add", func() error {
+			_, err := s.Add(ctx, AddRequest{Provider: "custom-api-key", Name: "Other", Secret: "key-2"})
+			return err
+		}},
 		{"update", func() error { _, err := s.Update(ctx, v.ID, "Renamed", v.Settings); return err }},
 		{"remove", func() error { _, err := s.Remove(ctx, v.ID); return err }},
 		{"pause", func() error { _, err := s.SetPaused(ctx, v.ID, true); return err }},
