@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,6 +143,56 @@ func dunstHistory() string {
 	return string(out)
 }
 
+// runningApp is the real window process and its tray icon.
+type runningApp struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	tray   trayItem
+}
+
+// launchApp starts the window over data (in the test's private D-Bus
+// session, on display) and waits until its tray icon is up.
+func launchApp(t *testing.T, display, data string, env ...string) *runningApp {
+	t.Helper()
+	app := exec.Command(bins.relink, "--data-dir", data)
+	app.Env = append(os.Environ(), append([]string{"DISPLAY=" + display, "LANG=en_US.UTF-8"}, env...)...)
+	ra := &runningApp{cmd: app, stderr: &lockedBuffer{}}
+	app.Stderr = ra.stderr
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Process.Signal(os.Interrupt); app.Wait() })
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ra.tray = trayItem{conn: conn, name: fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", app.Process.Pid)}
+	eventually(t, "the StatusNotifierItem", 30*time.Second, func() bool {
+		var owned bool
+		conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, ra.tray.name).Store(&owned)
+		return owned && ra.tray.tooltip() != ""
+	})
+	return ra
+}
+
+// stop quits the app as Ctrl+C does and waits for it.
+func (ra *runningApp) stop(t *testing.T) {
+	t.Helper()
+	ra.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { ra.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		ra.cmd.Process.Kill()
+		t.Errorf("the app did not quit on interrupt")
+	}
+}
+
+// alive reports whether the app is still running.
+func (ra *runningApp) alive() bool { return ra.cmd.Process.Signal(syscall.Signal(0)) == nil }
+
 // TestDesktop runs the real window in a private D-Bus session under Xvfb
 // with dunst as the notification daemon: the tray icon and tooltip follow
 // a break and a recovery, its menu drives "Check all now", notifications
@@ -191,36 +241,16 @@ func TestDesktop(t *testing.T) {
 	opened := t.TempDir() + "/opened"
 	browser := t.TempDir() + "/browser"
 	os.WriteFile(browser, []byte("#!/bin/sh\necho \"$1\" >> "+opened+"\n"), 0o755)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	app := exec.CommandContext(ctx, bins.relink, "--data-dir", data)
-	app.Env = append(os.Environ(), "DISPLAY="+display, "LANG=en_US.UTF-8", "RELINK_NOTIFY_COALESCE=1s", "BROWSER="+browser)
-	appErr := &lockedBuffer{}
-	app.Stderr = appErr
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { app.Process.Signal(os.Interrupt); app.Wait() }()
-
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ti := trayItem{conn: conn, name: fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", app.Process.Pid)}
+	ra := launchApp(t, display, data, "RELINK_NOTIFY_COALESCE=1s", "BROWSER="+browser)
+	ti := ra.tray
 	defer func() {
 		if t.Failed() {
 			var names []string
-			conn.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names)
+			ti.conn.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names)
 			h := relinkCLI(t, data, "", "history", "--json", "--limit", "20")
-			t.Logf("bus names: %v\napp stderr:\n%s\nhistory:\n%s", names, appErr.String(), h.stdout)
+			t.Logf("bus names: %v\napp stderr:\n%s\nhistory:\n%s", names, ra.stderr.String(), h.stdout)
 		}
 	}()
-	eventually(t, "the StatusNotifierItem", 30*time.Second, func() bool {
-		var owned bool
-		conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, ti.name).Store(&owned)
-		return owned && ti.tooltip() != ""
-	})
 	if tip := ti.tooltip(); !strings.Contains(tip, "need") {
 		t.Errorf("tooltip with one unauthorized integration: %q", tip)
 	}
@@ -267,7 +297,7 @@ func TestDesktop(t *testing.T) {
 
 	// A second launch exits and the first receives its arguments.
 	second := exec.Command(bins.relink, "--data-dir", data, "--hidden")
-	second.Env = app.Env
+	second.Env = ra.cmd.Env
 	done := make(chan error, 1)
 	go func() { done <- second.Run() }()
 	select {
@@ -277,7 +307,7 @@ func TestDesktop(t *testing.T) {
 		t.Fatalf("the second launch did not exit")
 	}
 	eventually(t, "the first instance to get the arguments", 10*time.Second, func() bool {
-		return strings.Contains(appErr.String(), `"--hidden"`)
+		return strings.Contains(ra.stderr.String(), `"--hidden"`)
 	})
 
 	// Quit from the tray: the window's size and position are remembered.

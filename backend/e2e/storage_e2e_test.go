@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"relink/backend/store"
+)
+
+// mountTmpfs gives the test a small file system of its own, which it can
+// fill up or remount read-only (root only; CI runs as root).
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	mount(t, "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir)
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+func mount(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
+		t.Fatalf("mount %v: %v: %s", args, err, out)
+	}
+}
+
+// checkEvents counts the check events history holds for name.
+func checkEvents(t *testing.T, data, name string) int {
+	t.Helper()
+	r := relinkCLI(t, data, "", "history", name, "--json", "--limit", "1000")
+	return strings.Count(r.stdout, `"kind": "check"`)
+}
+
+// TestStorageFaultsInTheRunningApp runs the real window over data it
+// cannot write — a newer Relink's database, a read-only mount, a full
+// disk — and checks that it starts anyway (tray up, process alive), that
+// the command line reads the same data and names the problem, that
+// nothing is changed or lost, and that it recovers once the cause is gone.
+func TestStorageFaultsInTheRunningApp(t *testing.T) {
+	needRig(t)
+	build(t)
+	data := mountTmpfs(t, "8m")
+	display := startXvfb(t)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer key-one" {
+			w.WriteHeader(401)
+			return
+		}
+		io.WriteString(w, `{"email":"ops@example.com"}`)
+	}))
+	defer api.Close()
+	if r := relinkCLI(t, data, "key-one\n", "add", "custom-api-key", "--name", "Orders API", "--set", "test_url="+api.URL,
+		"--set", "account_path=email", "--secret-stdin"); r.code != 0 {
+		t.Fatalf("add: %s", r.stderr)
+	}
+	dbPath := filepath.Join(data, store.DBFile)
+
+	t.Run("newer schema", func(t *testing.T) {
+		db, err := sql.Open("sqlite", dbPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 1)`)
+		db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		db.Close()
+		before, _ := os.ReadFile(dbPath)
+
+		ra := launchApp(t, display, data)
+		r := relinkCLI(t, data, "", "list")
+		if r.code != 0 || !strings.Contains(r.stdout, "Orders API") || !strings.Contains(r.stderr, "newer Relink") {
+			t.Errorf("list over a newer schema: exit %d\nstdout %s\nstderr %s\nwant the integration and the reason", r.code, r.stdout, r.stderr)
+		}
+		if r := relinkCLI(t, data, "", "check", "Orders API"); r.code == 0 || !strings.Contains(r.stderr, "newer Relink") {
+			t.Errorf("check over a newer schema: exit %d, stderr %q; want a refusal naming the reason", r.code, r.stderr)
+		}
+		time.Sleep(2 * time.Second)
+		if !ra.alive() {
+			t.Fatalf("the app exited over a newer schema:\n%s", ra.stderr.String())
+		}
+		ra.stop(t)
+		if after, _ := os.ReadFile(dbPath); !bytes.Equal(before, after) {
+			t.Errorf("a newer Relink's database was modified")
+		}
+		db, _ = sql.Open("sqlite", dbPath)
+		db.Exec(`DELETE FROM schema_migrations WHERE version = 999`)
+		db.Close()
+	})
+
+	t.Run("read-only mount, then writable again", func(t *testing.T) {
+		before := checkEvents(t, data, "Orders API")
+		mount(t, "-o", "remount,ro", data)
+		ra := launchApp(t, display, data)
+		r := relinkCLI(t, data, "", "list")
+		if r.code != 0 || !strings.Contains(r.stdout, "Orders API") || !strings.Contains(r.stderr, dbPath+" is read-only") {
+			t.Errorf("list on a read-only mount: exit %d\nstdout %s\nstderr %s\nwant the integration and the file named", r.code, r.stdout, r.stderr)
+		}
+		time.Sleep(2 * time.Second)
+		if !ra.alive() {
+			t.Fatalf("the app exited on a read-only mount:\n%s", ra.stderr.String())
+		}
+		// Fixed under the running app: the tray's "Check all now" retries
+		// the storage first, then checks and records.
+		mount(t, "-o", "remount,rw", data)
+		eventually(t, "a recorded check after the mount became writable", 30*time.Second, func() bool {
+			ra.tray.clickRow(t, "Check all now")
+			time.Sleep(time.Second)
+			return checkEvents(t, data, "Orders API") > before
+		})
+		ra.stop(t)
+	})
+
+	t.Run("disk full while running, then space again", func(t *testing.T) {
+		ra := launchApp(t, display, data)
+		filler := filepath.Join(data, "filler")
+		fill(t, filler)
+		for i := 0; i < 5; i++ {
+			ra.tray.clickRow(t, "Check all now")
+			time.Sleep(300 * time.Millisecond)
+		}
+		if !ra.alive() {
+			t.Fatalf("the app exited on a full disk:\n%s", ra.stderr.String())
+		}
+		if r := relinkCLI(t, data, "", "list"); r.code != 0 || !strings.Contains(r.stdout, "Orders API") {
+			t.Errorf("list on a full disk: exit %d, %s; want the integration", r.code, r.stderr)
+		}
+		saved := checkEvents(t, data, "Orders API")
+		os.Remove(filler)
+		eventually(t, "a recorded check after space returned", 30*time.Second, func() bool {
+			ra.tray.clickRow(t, "Check all now")
+			time.Sleep(time.Second)
+			return checkEvents(t, data, "Orders API") > saved
+		})
+		ra.stop(t)
+	})
+
+	st, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if res, err := st.IntegrityCheck(context.Background()); res != "ok" {
+		t.Errorf("integrity_check after the faults: %q, %v; want ok", res, err)
+	}
+}
+
+// fill writes path until the file system is full.
+func fill(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	block := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(block); err != nil {
+			return
+		}
+	}
+}
