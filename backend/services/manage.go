@@ -79,17 +79,16 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 			return IntegrationView{}, err
 		}
 	}
-	if err := s.store.CreateIntegration(ctx, in); err != nil {
+	evs := []integration.Event{{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCreated, NewStatus: in.Status, Account: in.Account}}
+	if p.Kind != integration.KindOAuth2 {
+		evs = append(evs, integration.Event{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCheck, NewStatus: in.Status, Cause: in.Cause, Message: problemCode(in.Problem)})
+	}
+	if err := s.store.CreateIntegration(ctx, in, evs...); err != nil {
 		if len(extra) > 0 {
 			s.secrets.DeleteAll(context.Background(), in.ID)
 		}
 		return IntegrationView{}, err
 	}
-	evs := []integration.Event{{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCreated, NewStatus: in.Status, Account: in.Account}}
-	if p.Kind != integration.KindOAuth2 {
-		evs = append(evs, integration.Event{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCheck, NewStatus: in.Status, Cause: in.Cause, Message: problemCode(in.Problem)})
-	}
-	_ = s.store.AppendEvents(ctx, evs...)
 	v := s.View(in)
 	s.emit(EventIntegrationChanged, v)
 	return v, nil
@@ -190,9 +189,9 @@ func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
 	if err := s.secrets.DeleteAll(ctx, id); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 		return res, fmt.Errorf("remove %s: %w", in.Name, err)
 	}
-	_ = s.store.AppendEvents(ctx, integration.Event{Time: s.clock.Now().UTC(), IntegrationID: id, Integration: in.Name,
-		Kind: integration.EventRemoved, OldStatus: in.Status, Account: in.Account, Detail: map[bool]string{true: "revoked", false: ""}[res.Revoked]})
-	if err := s.store.DeleteIntegration(ctx, id); err != nil {
+	removed := integration.Event{Time: s.clock.Now().UTC(), IntegrationID: id, Integration: in.Name,
+		Kind: integration.EventRemoved, OldStatus: in.Status, Account: in.Account, Detail: map[bool]string{true: "revoked", false: ""}[res.Revoked]}
+	if err := s.store.DeleteIntegration(ctx, id, removed); err != nil {
 		return res, err
 	}
 	s.forgetProbe(id)

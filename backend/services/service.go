@@ -269,9 +269,6 @@ func (s *Service) mutate(ctx context.Context, id string, change func(*integratio
 	ev, record := change(&in)
 	now := s.clock.Now().UTC()
 	in.UpdatedAt = now
-	if err := s.store.UpdateIntegration(ctx, in); err != nil {
-		return fmt.Errorf("save %s: %w", id, err)
-	}
 	var evs []integration.Event
 	if record {
 		ev.Time, ev.IntegrationID, ev.Integration = now, in.ID, in.Name
@@ -285,10 +282,8 @@ func (s *Service) mutate(ctx context.Context, id string, change func(*integratio
 			OldStatus: oldStatus, NewStatus: newStatus, Cause: in.Cause, Message: problemCode(in.Problem),
 		})
 	}
-	if len(evs) > 0 {
-		if err := s.store.AppendEvents(ctx, evs...); err != nil {
-			return fmt.Errorf("record history for %s: %w", id, err)
-		}
+	if err := s.store.UpdateIntegration(ctx, in, evs...); err != nil {
+		return fmt.Errorf("save %s: %w", id, err)
 	}
 	s.emit(EventIntegrationChanged, s.View(in))
 	if oldStatus != newStatus {

@@ -98,17 +98,17 @@ func openDSN(ctx context.Context, path, d string) (*Store, error) {
 	return &Store{db: db, watch: watch, path: path}, nil
 }
 
-// write runs one write. A read-only store refuses with its reason; a
-// disk-full or read-only failure becomes the store's Problem until a later
-// write succeeds.
-func (s *Store) write(f func(db *sql.DB) error) error {
+// write runs f in one transaction. A read-only store refuses with its
+// reason; a disk-full or read-only failure becomes the store's Problem
+// until a later write succeeds.
+func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
 	s.mu.RLock()
 	db, ro := s.db, s.readOnly
 	s.mu.RUnlock()
 	if ro != nil {
 		return ro
 	}
-	err := f(db)
+	err := inTx(ctx, db, f)
 	switch {
 	case errors.Is(err, ErrReadOnly):
 		err = newErr(ErrReadOnly, err, "error.db_read_only", "path", s.path)
@@ -187,4 +187,16 @@ func (s *Store) Recover(ctx context.Context) error {
 func isIOErr(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_IOERR
+}
+
+func inTx(ctx context.Context, db *sql.DB, f func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err, "begin")
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	return classify(tx.Commit(), "commit")
 }

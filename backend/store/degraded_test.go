@@ -263,3 +263,41 @@ func TestCorruptFileKeptAsideWithANotice(t *testing.T) {
 		t.Errorf("notice names %q; want the file holding the original bytes", p.Params["path"])
 	}
 }
+
+// TestChangeAndItsHistoryCommitTogether: when recording the event fails,
+// the change itself is not saved either (and the other way round).
+func TestChangeAndItsHistoryCommitTogether(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	in := sample("shop-1", "My Shop")
+	if err := s.CreateIntegration(ctx, in, integration.Event{IntegrationID: in.ID, Kind: integration.EventCreated}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.conn().Exec(`CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'injected'); END`); err != nil {
+		t.Fatal(err)
+	}
+	changed := in
+	changed.Status = integration.StatusNeedsReauth
+	ev := integration.Event{IntegrationID: in.ID, Kind: integration.EventStatusChange, NewStatus: changed.Status}
+	if err := s.UpdateIntegration(ctx, changed, ev); err == nil {
+		t.Fatal("UpdateIntegration with a failing event: got nil; want the error")
+	}
+	if got, _ := s.GetIntegration(ctx, in.ID); got.Status != integration.StatusConnected {
+		t.Errorf("status after a failed event write: got %s; want connected (unchanged)", got.Status)
+	}
+	if err := s.DeleteIntegration(ctx, in.ID, ev); err == nil {
+		t.Fatal("DeleteIntegration with a failing event: got nil; want the error")
+	}
+	if _, err := s.GetIntegration(ctx, in.ID); err != nil {
+		t.Errorf("integration after a failed removal: %v; want it kept", err)
+	}
+	if err := s.CreateIntegration(ctx, sample("shop-2", "Other"), ev); err == nil {
+		t.Fatal("CreateIntegration with a failing event: got nil; want the error")
+	}
+	if _, err := s.GetIntegration(ctx, "shop-2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("integration created without its history: %v; want ErrNotFound", err)
+	}
+	if got := countEvents(t, s); got != 1 {
+		t.Errorf("events got %d; want only the first created event", got)
+	}
+}

@@ -33,34 +33,36 @@ func (s *Store) AppendEvents(ctx context.Context, evs ...integration.Event) erro
 	if len(evs) == 0 {
 		return nil
 	}
-	return s.write(func(db *sql.DB) error {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
+	return s.write(ctx, func(tx *sql.Tx) error { return insertEvents(ctx, tx, evs) })
+}
+
+// insertEvents adds evs inside tx, so a change and its history commit
+// together or not at all.
+func insertEvents(ctx context.Context, tx *sql.Tx, evs []integration.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (time, integration_id, integration_name, kind,
+		old_status, new_status, cause, message, detail, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return classify(err, "append events")
+	}
+	defer stmt.Close()
+	for _, e := range evs {
+		t := e.Time
+		if t.IsZero() {
+			t = time.Now()
+		}
+		var id any
+		if e.IntegrationID != "" {
+			id = e.IntegrationID
+		}
+		if _, err := stmt.ExecContext(ctx, t.UnixMilli(), id, e.Integration, string(e.Kind), string(e.OldStatus),
+			string(e.NewStatus), string(e.Cause), e.Message, e.Detail, e.Account); err != nil {
 			return classify(err, "append events")
 		}
-		defer tx.Rollback()
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (time, integration_id, integration_name, kind,
-			old_status, new_status, cause, message, detail, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return classify(err, "append events")
-		}
-		defer stmt.Close()
-		for _, e := range evs {
-			t := e.Time
-			if t.IsZero() {
-				t = time.Now()
-			}
-			var id any
-			if e.IntegrationID != "" {
-				id = e.IntegrationID
-			}
-			if _, err := stmt.ExecContext(ctx, t.UnixMilli(), id, e.Integration, string(e.Kind), string(e.OldStatus),
-				string(e.NewStatus), string(e.Cause), e.Message, e.Detail, e.Account); err != nil {
-				return classify(err, "append events")
-			}
-		}
-		return classify(tx.Commit(), "append events")
-	})
+	}
+	return nil
 }
 
 func (f EventFilter) where() (string, []any) {
@@ -225,8 +227,8 @@ func (s *Store) Prune(ctx context.Context, before time.Time, batch int) (int, er
 		batch = 500
 	}
 	var n int64
-	err := s.write(func(db *sql.DB) error {
-		res, err := db.ExecContext(ctx, `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY time LIMIT ?)`,
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY time LIMIT ?)`,
 			before.UnixMilli(), batch)
 		if err != nil {
 			return classify(err, "prune events")

@@ -109,29 +109,34 @@ func notFound(ref string) error {
 	return newErr(ErrNotFound, nil, "error.integration_not_found", "ref", ref)
 }
 
-// CreateIntegration inserts a new integration.
-func (s *Store) CreateIntegration(ctx context.Context, in integration.Integration) error {
+// CreateIntegration inserts a new integration and, in the same
+// transaction, the events that record it.
+func (s *Store) CreateIntegration(ctx context.Context, in integration.Integration, evs ...integration.Event) error {
 	a, err := args(in)
 	if err != nil {
 		return err
 	}
-	return s.write(func(db *sql.DB) error {
-		_, err := db.ExecContext(ctx, `INSERT INTO integrations (`+integrationCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a...)
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a...)
 		if isUnique(err) {
 			return duplicate(in.Name)
 		}
-		return classify(err, "create integration")
+		if err != nil {
+			return classify(err, "create integration")
+		}
+		return insertEvents(ctx, tx, evs)
 	})
 }
 
-// UpdateIntegration replaces a stored integration's fields.
-func (s *Store) UpdateIntegration(ctx context.Context, in integration.Integration) error {
+// UpdateIntegration replaces a stored integration's fields and records
+// evs in the same transaction: a status change never lacks its history.
+func (s *Store) UpdateIntegration(ctx context.Context, in integration.Integration, evs ...integration.Event) error {
 	a, err := args(in)
 	if err != nil {
 		return err
 	}
-	return s.write(func(db *sql.DB) error {
-		res, err := db.ExecContext(ctx, `UPDATE integrations SET name=?2, provider=?3, kind=?4, settings=?5, account=?6,
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE integrations SET name=?2, provider=?3, kind=?4, settings=?5, account=?6,
 			required_scopes=?7, granted_scopes=?8, status=?9, cause=?10, problem=?11, paused=?12, last_checked=?13,
 			last_healthy=?14, access_expires_at=?15, refresh_expires_at=?16, created_at=?17, updated_at=?18 WHERE id=?1`, a...)
 		if isUnique(err) {
@@ -143,7 +148,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, in integration.Integratio
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound(in.ID)
 		}
-		return nil
+		return insertEvents(ctx, tx, evs)
 	})
 }
 
@@ -194,11 +199,14 @@ func (s *Store) ListIntegrations(ctx context.Context) ([]integration.Integration
 	return out, rows.Err()
 }
 
-// DeleteIntegration removes an integration; its history stays with the id
-// nulled and the name kept.
-func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
-	return s.write(func(db *sql.DB) error {
-		res, err := db.ExecContext(ctx, `DELETE FROM integrations WHERE id = ?`, id)
+// DeleteIntegration records evs and removes an integration in one
+// transaction; its history stays with the id nulled and the name kept.
+func (s *Store) DeleteIntegration(ctx context.Context, id string, evs ...integration.Event) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if err := insertEvents(ctx, tx, evs); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM integrations WHERE id = ?`, id)
 		if err != nil {
 			return classify(err, "delete integration")
 		}
@@ -224,8 +232,8 @@ func (s *Store) Setting(ctx context.Context, key string) (string, bool, error) {
 
 // SetSetting writes one setting.
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
-	return s.write(func(db *sql.DB) error {
-		_, err := db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 		return classify(err, "write setting")
 	})
