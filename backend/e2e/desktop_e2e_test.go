@@ -138,6 +138,20 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// startDunst runs dunst as the session's notification daemon.
+func startDunst(t *testing.T, display string) {
+	t.Helper()
+	if _, err := exec.LookPath("dunst"); err != nil {
+		t.Skip("needs dunst")
+	}
+	dunst := exec.Command("dunst")
+	dunst.Env = append(os.Environ(), "DISPLAY="+display)
+	if err := dunst.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dunst.Process.Kill(); dunst.Wait() })
+}
+
 func dunstHistory() string {
 	out, _ := exec.Command("dunstctl", "history").Output()
 	return string(out)
@@ -199,17 +213,9 @@ func (ra *runningApp) alive() bool { return ra.cmd.Process.Signal(syscall.Signal
 // arrive, and a second launch hands its arguments to the first.
 func TestDesktop(t *testing.T) {
 	needRig(t)
-	if _, err := exec.LookPath("dunst"); err != nil {
-		t.Skip("needs dunst")
-	}
 	build(t)
 	display := startXvfb(t)
-	dunst := exec.Command("dunst")
-	dunst.Env = append(os.Environ(), "DISPLAY="+display)
-	if err := dunst.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dunst.Process.Kill(); dunst.Wait() })
+	startDunst(t, display)
 
 	var mu sync.Mutex
 	valid := "key-one"

@@ -54,6 +54,7 @@ func TestStorageFaultsInTheRunningApp(t *testing.T) {
 	build(t)
 	data := mountTmpfs(t, "8m")
 	display := startXvfb(t)
+	startDunst(t, display)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer key-one" {
 			w.WriteHeader(401)
@@ -86,7 +87,12 @@ func TestStorageFaultsInTheRunningApp(t *testing.T) {
 		if r := relinkCLI(t, data, "", "check", "Orders API"); r.code == 0 || !strings.Contains(r.stderr, "newer Relink") {
 			t.Errorf("check over a newer schema: exit %d, stderr %q; want a refusal naming the reason", r.code, r.stderr)
 		}
-		time.Sleep(2 * time.Second)
+		eventually(t, "the tray to say Relink cannot save", 10*time.Second, func() bool {
+			return strings.HasPrefix(ra.tray.tooltip(), "Relink can’t save its data")
+		})
+		eventually(t, "a notification naming the newer schema", 10*time.Second, func() bool {
+			return strings.Contains(dunstHistory(), "newer Relink")
+		})
 		if !ra.alive() {
 			t.Fatalf("the app exited over a newer schema:\n%s", ra.stderr.String())
 		}
@@ -107,7 +113,9 @@ func TestStorageFaultsInTheRunningApp(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "Orders API") || !strings.Contains(r.stderr, dbPath+" is read-only") {
 			t.Errorf("list on a read-only mount: exit %d\nstdout %s\nstderr %s\nwant the integration and the file named", r.code, r.stdout, r.stderr)
 		}
-		time.Sleep(2 * time.Second)
+		eventually(t, "the tray to say Relink cannot save", 10*time.Second, func() bool {
+			return strings.HasPrefix(ra.tray.tooltip(), "Relink can’t save its data")
+		})
 		if !ra.alive() {
 			t.Fatalf("the app exited on a read-only mount:\n%s", ra.stderr.String())
 		}
@@ -118,6 +126,9 @@ func TestStorageFaultsInTheRunningApp(t *testing.T) {
 			ra.tray.clickRow(t, "Check all now")
 			time.Sleep(time.Second)
 			return checkEvents(t, data, "Orders API") > before
+		})
+		eventually(t, "the tray to drop the storage problem", 10*time.Second, func() bool {
+			return !strings.Contains(ra.tray.tooltip(), "can’t save")
 		})
 		ra.stop(t)
 	})

@@ -107,7 +107,11 @@ func (m *Monitor) Start(ctx context.Context, hooks Hooks) {
 		m.sched.Wake()
 	})
 	m.tray = startTray(ctx, m, hooks)
-	m.storage = problemText(m.cfg.Store.Problem())
+	problem := m.cfg.Store.Problem()
+	m.storage = problemText(problem)
+	if sh := m.shell(); sh != nil && problem != nil {
+		go sh.storageChanged(problem)
+	}
 	if !m.cfg.Store.ReadOnly() {
 		m.startWriters(ctx)
 	}
@@ -122,6 +126,12 @@ func (m *Monitor) startWriters(ctx context.Context) {
 		m.run(func() { m.sched.Run(ctx) })
 		m.run(func() { m.retention(ctx) })
 	})
+}
+
+// shell is the running tray, or nil.
+func (m *Monitor) shell() *shell {
+	sh, _ := m.tray.(*shell)
+	return sh
 }
 
 func problemText(err error) string {
@@ -179,7 +189,7 @@ func (m *Monitor) watch(ctx context.Context) {
 			last = v
 			m.cfg.Service.Reload()
 			m.sched.Wake()
-			if sh, ok := m.tray.(*shell); ok && sh != nil {
+			if sh := m.shell(); sh != nil {
 				sh.update()
 			}
 		}
@@ -197,6 +207,9 @@ func (m *Monitor) followStorage(ctx context.Context, tick int) {
 		m.cfg.Service.StorageChanged()
 		if problem == nil {
 			m.cfg.Service.Reload()
+		}
+		if sh := m.shell(); sh != nil {
+			sh.storageChanged(problem)
 		}
 	}
 	if !st.ReadOnly() {

@@ -118,7 +118,7 @@ func (s *shell) update() {
 	if err != nil {
 		return
 	}
-	sum := tray.Summary{Paused: s.m.sched.Paused(), Offline: svc.Offline()}
+	sum := tray.Summary{Paused: s.m.sched.Paused(), Offline: svc.Offline(), CannotSave: s.m.cfg.Store.Problem() != nil}
 	s.mu.Lock()
 	sum.Checking = s.checking
 	s.mu.Unlock()
@@ -126,6 +126,22 @@ func (s *shell) update() {
 		sum.Items = append(sum.Items, tray.Item{ID: v.ID, Name: v.Name, Status: v.Status})
 	}
 	s.tray.Apply(tray.Build(sum, s.tr))
+}
+
+// storageChanged refreshes the tray and, when saving has become
+// impossible, says so in a notification: the window may be hidden.
+func (s *shell) storageChanged(problem error) {
+	s.update()
+	if problem == nil {
+		return
+	}
+	if st, err := s.m.cfg.Service.Settings(s.ctx); err != nil || !st.Notifications {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	s.sender.Send(ctx, notify.Notification{Title: s.tr.T("storage.notify_title", nil),
+		Body: s.tr.Problem(integration.AsProblem(problem)), Action: s.tr.T("tray.menu.open", nil)})
 }
 
 // act runs a tray menu action.

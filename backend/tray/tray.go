@@ -56,6 +56,9 @@ type Summary struct {
 	Paused   bool // monitoring is paused for all integrations
 	Offline  bool // no network, so checks cannot run
 	Checking bool // a "check all" is running
+	// CannotSave means Relink cannot save its data (full disk, read-only
+	// folder…): the app itself needs attention, whatever the items say.
+	CannotSave bool
 }
 
 // MenuItem is one menu row. IDs are stable across rebuilds so a test or a
@@ -110,6 +113,8 @@ func Build(s Summary, tr Translator) Model {
 func icon(s Summary, worst integration.Status) IconState {
 	sev := integration.Severity(worst)
 	switch {
+	case s.CannotSave:
+		return IconBroken
 	case s.Paused:
 		return IconPaused
 	case s.Offline:
@@ -137,6 +142,9 @@ var tooltipCounts = []struct {
 
 func tooltip(s Summary, tr Translator) string {
 	var lines []string
+	if s.CannotSave {
+		lines = append(lines, tr.T("tray.tooltip.cannot_save", nil))
+	}
 	switch {
 	case s.Paused:
 		lines = append(lines, tr.T("tray.tooltip.paused", nil))

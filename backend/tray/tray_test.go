@@ -59,6 +59,11 @@ func TestBuildIconAndTooltip(t *testing.T) {
 		},
 		{"offline", Summary{Items: items(connected), Offline: true}, IconOffline, "Offline: checks resume when the network is back"},
 		{"paused wins over offline", Summary{Paused: true, Offline: true}, IconPaused, "Monitoring is paused"},
+		{
+			"cannot save wins over everything", Summary{Items: items(connected, needsReauth), CannotSave: true, Paused: true}, IconBroken,
+			"Relink can’t save its data\nMonitoring is paused\n1 integration needs reauthorization",
+		},
+		{"cannot save with all healthy", Summary{Items: items(connected), CannotSave: true}, IconBroken, "Relink can’t save its data"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
