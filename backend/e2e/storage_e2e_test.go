@@ -8,34 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"relink/backend/internal/testrig"
 	"relink/backend/store"
 )
-
-// mountTmpfs gives the test a small file system of its own, which it can
-// fill up or remount read-only (root only; CI runs as root).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root (CI runs as root)")
-	}
-	dir := t.TempDir()
-	mount(t, "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir)
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
-
-func mount(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
-		t.Fatalf("mount %v: %v: %s", args, err, out)
-	}
-}
 
 // checkEvents counts the check events history holds for name.
 func checkEvents(t *testing.T, data, name string) int {
@@ -52,7 +32,7 @@ func checkEvents(t *testing.T, data, name string) int {
 func TestStorageFaultsInTheRunningApp(t *testing.T) {
 	needRig(t)
 	build(t)
-	data := mountTmpfs(t, "8m")
+	data := testrig.MountTmpfs(t, "8m")
 	display := startXvfb(t)
 	startDunst(t, display)
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +87,7 @@ func TestStorageFaultsInTheRunningApp(t *testing.T) {
 
 	t.Run("read-only mount, then writable again", func(t *testing.T) {
 		before := checkEvents(t, data, "Orders API")
-		mount(t, "-o", "remount,ro", data)
+		testrig.Mount(t, "-o", "remount,ro", data)
 		ra := launchApp(t, display, data)
 		r := relinkCLI(t, data, "", "list")
 		if r.code != 0 || !strings.Contains(r.stdout, "Orders API") || !strings.Contains(r.stderr, dbPath+" is read-only") {
@@ -121,7 +101,7 @@ func TestStorageFaultsInTheRunningApp(t *testing.T) {
 		}
 		// Fixed under the running app: the tray's "Check all now" retries
 		// the storage first, then checks and records.
-		mount(t, "-o", "remount,rw", data)
+		testrig.Mount(t, "-o", "remount,rw", data)
 		eventually(t, "a recorded check after the mount became writable", 30*time.Second, func() bool {
 			ra.tray.clickRow(t, "Check all now")
 			time.Sleep(time.Second)
@@ -136,7 +116,7 @@ func TestStorageFaultsInTheRunningApp(t *testing.T) {
 	t.Run("disk full while running, then space again", func(t *testing.T) {
 		ra := launchApp(t, display, data)
 		filler := filepath.Join(data, "filler")
-		fill(t, filler)
+		testrig.FillDisk(t, filler)
 		for i := 0; i < 5; i++ {
 			ra.tray.clickRow(t, "Check all now")
 			time.Sleep(300 * time.Millisecond)
@@ -164,21 +144,5 @@ func TestStorageFaultsInTheRunningApp(t *testing.T) {
 	defer st.Close()
 	if res, err := st.IntegrityCheck(context.Background()); res != "ok" {
 		t.Errorf("integrity_check after the faults: %q, %v; want ok", res, err)
-	}
-}
-
-// fill writes path until the file system is full.
-func fill(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	block := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(block); err != nil {
-			return
-		}
 	}
 }

@@ -5,51 +5,16 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"relink/backend/integration"
+	"relink/backend/internal/testrig"
 )
 
 // These tests use real file systems in real fault states (a small tmpfs
 // filled up, remounted read-only), so they need root; CI runs as root.
-
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root (CI runs as root)")
-	}
-	dir := t.TempDir()
-	sh(t, "mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir)
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
-
-func sh(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-// fillDisk writes a file until the file system is full and returns it.
-func fillDisk(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	block := make([]byte, 4096)
-	for {
-		if _, err := f.Write(block); err != nil {
-			return path
-		}
-	}
-}
 
 // seed creates a database with one integration and n history events.
 func seed(t *testing.T, path string, n int) {
@@ -104,14 +69,15 @@ func TestOpenForAppStartsAndShowsTheProblem(t *testing.T) {
 			name: "read-only file system", size: "4m", wantProblem: ErrReadOnly, wantEvents: 3, wantUnharmed: true,
 			setup: func(t *testing.T, dir, path string) func() {
 				seed(t, path, 3)
-				sh(t, "mount", "-o", "remount,ro", dir)
-				return func() { sh(t, "mount", "-o", "remount,rw", dir) }
+				testrig.Mount(t, "-o", "remount,ro", dir)
+				return func() { testrig.Mount(t, "-o", "remount,rw", dir) }
 			},
 		},
 		{
 			name: "disk full before the first start", size: "256k", wantProblem: ErrDiskFull, wantEvents: 0,
 			setup: func(t *testing.T, dir, path string) func() {
-				filler := fillDisk(t, dir)
+				filler := filepath.Join(dir, "filler")
+				testrig.FillDisk(t, filler)
 				return func() { os.Remove(filler) }
 			},
 		},
@@ -119,15 +85,15 @@ func TestOpenForAppStartsAndShowsTheProblem(t *testing.T) {
 			name: "corrupt file in a read-only location", size: "4m", wantProblem: ErrCorrupt, wantEvents: 0, wantUnharmed: true,
 			setup: func(t *testing.T, dir, path string) func() {
 				os.WriteFile(path, bytes.Repeat([]byte("not a database "), 100), 0o600)
-				sh(t, "mount", "-o", "remount,ro", dir)
-				return func() { sh(t, "mount", "-o", "remount,rw", dir) }
+				testrig.Mount(t, "-o", "remount,ro", dir)
+				return func() { testrig.Mount(t, "-o", "remount,rw", dir) }
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			dir := mountTmpfs(t, tt.size)
+			dir := testrig.MountTmpfs(t, tt.size)
 			path := filepath.Join(dir, DBFile)
 			fix := tt.setup(t, dir, path)
 			before, _ := os.ReadFile(path)
@@ -200,7 +166,7 @@ func firstOr(s []string) string {
 
 func TestDiskFullWhileRunningLosesNothing(t *testing.T) {
 	ctx := context.Background()
-	dir := mountTmpfs(t, "1m")
+	dir := testrig.MountTmpfs(t, "1m")
 	path := filepath.Join(dir, DBFile)
 	seed(t, path, 5)
 	s, err := OpenForApp(ctx, path)
@@ -208,7 +174,8 @@ func TestDiskFullWhileRunningLosesNothing(t *testing.T) {
 		t.Fatalf("OpenForApp = %v, problem %v; want a healthy store", err, s.Problem())
 	}
 	defer s.Close()
-	filler := fillDisk(t, dir)
+	filler := filepath.Join(dir, "filler")
+	testrig.FillDisk(t, filler)
 
 	// Writes fail with a named cause until space returns; what was saved
 	// stays readable.

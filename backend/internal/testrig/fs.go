@@ -1,0 +1,46 @@
+package testrig
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// MountTmpfs gives the test a small file system of its own, which it can
+// fill up or remount read-only. Mounting needs root (CI runs as root);
+// elsewhere the test is skipped.
+func MountTmpfs(t testing.TB, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	Mount(t, "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir)
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+// Mount runs mount(8) with args ("-o", "remount,ro", dir…).
+func Mount(t testing.TB, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
+		t.Fatalf("mount %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// FillDisk writes path until its file system is full.
+func FillDisk(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	block := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(block); err != nil {
+			return
+		}
+	}
+}
