@@ -333,7 +333,7 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 	s.mu.Unlock()
 	_ = s.mutate(ctx, in.ID, func(x *integration.Integration) (integration.Event, bool) {
 		x.LastChecked = now
-		ev := integration.Event{Kind: integration.EventCheck, NewStatus: v.Status, Cause: v.Cause, Message: problemCode(v.Problem)}
+		ev := integration.Event{Kind: integration.EventCheck, NewStatus: v.Status, Cause: v.Cause}.WithProblem(v.Problem)
 		if hold {
 			// Keep the last known state: offline, or not yet confirmed.
 			ev.Detail = map[bool]string{true: "offline", false: "unconfirmed"}[offline]

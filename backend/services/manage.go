@@ -81,7 +81,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 	}
 	evs := []integration.Event{{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCreated, NewStatus: in.Status, Account: in.Account}}
 	if p.Kind != integration.KindOAuth2 {
-		evs = append(evs, integration.Event{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCheck, NewStatus: in.Status, Cause: in.Cause, Message: problemCode(in.Problem)})
+		evs = append(evs, integration.Event{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCheck, NewStatus: in.Status, Cause: in.Cause}.WithProblem(in.Problem))
 	}
 	if err := s.store.CreateIntegration(ctx, in, evs...); err != nil {
 		if len(extra) > 0 {

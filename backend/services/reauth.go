@@ -44,7 +44,7 @@ func (s *Service) recordRefresh(id string, rotated bool, err error) {
 		ev.Detail = "rotated"
 	}
 	if err != nil {
-		ev.Message = integration.AsProblem(err).Code
+		ev = ev.WithProblem(historyProblem(err))
 		ev.Detail = ""
 	}
 	_ = s.store.AppendEvents(context.Background(), ev)
@@ -158,10 +158,20 @@ func tokenOf(t *oauth.Token) tokens.Token {
 	return tokens.Token{AccessToken: t.AccessToken, Expiry: t.Expiry, Scopes: t.Scopes}
 }
 
-// recordError writes a failed repair to history (the code only).
+// recordError writes a failed repair to history.
 func (s *Service) recordError(ctx context.Context, in integration.Integration, err error) {
 	_ = s.store.AppendEvents(ctx, integration.Event{Time: s.clock.Now().UTC(), IntegrationID: in.ID, Integration: in.Name,
-		Kind: integration.EventError, Message: integration.AsProblem(err).Code})
+		Kind: integration.EventError}.WithProblem(historyProblem(err)))
+}
+
+// historyProblem is what history keeps of err: its Problem (code and the
+// params written for users) when it has one, never an arbitrary error text.
+func historyProblem(err error) *integration.Problem {
+	var p *integration.Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	return integration.NewProblem("error.unexpected")
 }
 
 func (s *Service) callbackPage(ok bool, p *integration.Problem) []byte {

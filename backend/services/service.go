@@ -279,8 +279,8 @@ func (s *Service) mutate(ctx context.Context, id string, change func(*integratio
 	if oldStatus != newStatus || old.Cause != in.Cause {
 		evs = append(evs, integration.Event{
 			Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventStatusChange,
-			OldStatus: oldStatus, NewStatus: newStatus, Cause: in.Cause, Message: problemCode(in.Problem),
-		})
+			OldStatus: oldStatus, NewStatus: newStatus, Cause: in.Cause,
+		}.WithProblem(in.Problem))
 	}
 	if err := s.store.UpdateIntegration(ctx, in, evs...); err != nil {
 		return fmt.Errorf("save %s: %w", id, err)
@@ -295,13 +295,6 @@ func (s *Service) mutate(ctx context.Context, id string, change func(*integratio
 		*out = in
 	}
 	return nil
-}
-
-func problemCode(p *integration.Problem) string {
-	if p == nil {
-		return ""
-	}
-	return p.Code
 }
 
 func cloneMap(m map[string]string) map[string]string {

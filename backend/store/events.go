@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -43,7 +44,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, evs []integration.Event) erro
 		return nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (time, integration_id, integration_name, kind,
-		old_status, new_status, cause, message, detail, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		old_status, new_status, cause, message, detail, account, params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return classify(err, "append events")
 	}
@@ -58,7 +59,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, evs []integration.Event) erro
 			id = e.IntegrationID
 		}
 		if _, err := stmt.ExecContext(ctx, t.UnixMilli(), id, e.Integration, string(e.Kind), string(e.OldStatus),
-			string(e.NewStatus), string(e.Cause), e.Message, e.Detail, e.Account); err != nil {
+			string(e.NewStatus), string(e.Cause), e.Message, e.Detail, e.Account, paramsJSON(e.Params)); err != nil {
 			return classify(err, "append events")
 		}
 	}
@@ -110,7 +111,16 @@ func toStrings[T ~string](vs []T) []string {
 	return out
 }
 
-const eventCols = `id, time, coalesce(integration_id, ''), integration_name, kind, old_status, new_status, cause, message, detail, account`
+const eventCols = `id, time, coalesce(integration_id, ''), integration_name, kind, old_status, new_status, cause, message, detail, account, params`
+
+// paramsJSON stores a message's params (” when there are none).
+func paramsJSON(p map[string]string) string {
+	if len(p) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(p) // a map of strings always marshals
+	return string(b)
+}
 
 func (f EventFilter) query() (string, []any) {
 	where, args := f.where()
@@ -120,8 +130,12 @@ func (f EventFilter) query() (string, []any) {
 func scanEvent(r scanner) (integration.Event, error) {
 	var e integration.Event
 	var t int64
-	var kind, oldS, newS, cause string
-	err := r.Scan(&e.ID, &t, &e.IntegrationID, &e.Integration, &kind, &oldS, &newS, &cause, &e.Message, &e.Detail, &e.Account)
+	var kind, oldS, newS, cause, params string
+	err := r.Scan(&e.ID, &t, &e.IntegrationID, &e.Integration, &kind, &oldS, &newS, &cause, &e.Message, &e.Detail, &e.Account, &params)
+	if params != "" {
+		// A malformed value only loses the placeholders, never the event.
+		json.Unmarshal([]byte(params), &e.Params)
+	}
 	e.Time = time.UnixMilli(t).UTC()
 	e.Kind, e.OldStatus, e.NewStatus, e.Cause = integration.EventKind(kind), integration.Status(oldS), integration.Status(newS), integration.Cause(cause)
 	return e, err
@@ -175,7 +189,7 @@ func (s *Store) ExplainEvents(ctx context.Context, f EventFilter) (string, error
 }
 
 // CSVHeader is the first row of an export.
-var CSVHeader = []string{"id", "time", "integration_id", "integration", "event", "old_status", "new_status", "cause", "message", "detail", "account"}
+var CSVHeader = []string{"id", "time", "integration_id", "integration", "event", "old_status", "new_status", "cause", "message", "detail", "account", "params"}
 
 // ExportCSV streams every matching event as RFC 4180 CSV (UTF-8, header
 // row). Cells that a spreadsheet would run as a formula are prefixed with
@@ -197,7 +211,7 @@ func (s *Store) ExportCSV(ctx context.Context, w io.Writer, f EventFilter) error
 			return classify(err, "export events")
 		}
 		rec := []string{fmt.Sprint(e.ID), e.Time.Format(time.RFC3339Nano), e.IntegrationID, e.Integration, string(e.Kind),
-			string(e.OldStatus), string(e.NewStatus), string(e.Cause), e.Message, e.Detail, e.Account}
+			string(e.OldStatus), string(e.NewStatus), string(e.Cause), e.Message, e.Detail, e.Account, paramsJSON(e.Params)}
 		for i := range rec {
 			rec[i] = CSVSafe(rec[i])
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -460,5 +461,36 @@ func TestResolveDataDir(t *testing.T) {
 		if st, err := os.Stat(got); err != nil || st.Mode().Perm() != 0o700 {
 			t.Errorf("%s: dir not created 0700: %v", tc.name, err)
 		}
+	}
+}
+
+func TestEventParamsRoundTrip(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	want := map[string]string{"privileges": "SELECT on public.orders", "quote": `"x", y`}
+	if err := s.AppendEvents(ctx,
+		integration.Event{Kind: integration.EventCheck, Integration: "DB"}.WithProblem(integration.NewProblem("problem.db_privileges", "privileges", want["privileges"], "quote", want["quote"])),
+		integration.Event{Kind: integration.EventCheck, Integration: "DB"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.QueryEvents(ctx, EventFilter{})
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("QueryEvents = %v, %v; want 2 events", evs, err)
+	}
+	if evs[0].Params != nil {
+		t.Errorf("event without params: got %v; want nil", evs[0].Params)
+	}
+	if got := evs[1].Params; got["privileges"] != want["privileges"] || got["quote"] != want["quote"] || evs[1].Message != "problem.db_privileges" {
+		t.Errorf("event params: got %q %v; want problem.db_privileges %v", evs[1].Message, got, want)
+	}
+	var buf bytes.Buffer
+	if err := s.ExportCSV(ctx, &buf, EventFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := csv.NewReader(&buf).ReadAll()
+	var fromCSV map[string]string
+	if err := json.Unmarshal([]byte(recs[2][11]), &fromCSV); err != nil || fromCSV["quote"] != want["quote"] {
+		t.Errorf("CSV params column: got %q (%v); want %v", recs[2][11], err, want)
 	}
 }

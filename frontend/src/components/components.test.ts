@@ -361,12 +361,14 @@ describe('HistoryList', () => {
           ev(3, { kind: 'check', newStatus: 'degraded', message: 'problem.missing_scopes' }),
           ev(2, { kind: 'settings_change', detail: 'name,test_url' }),
           ev(1, { kind: 'reauthorize', newStatus: 'connected', account: 'ana@example.com', message: 'reauthorize.ok' }),
+          ev(0, { kind: 'check', newStatus: 'degraded', message: 'problem.db_privileges', params: { privileges: 'SELECT on public.orders' } }),
         ],
       },
     });
     const items = screen.getAllByTestId('history-event').map((li) => li.textContent?.replace(/\s+/g, ' ').trim());
     expect(items[0]).toContain('Status change Connected → Needs reauthorization token expired The provider rejected the token: it expired.');
     expect(items[1]).not.toContain('{scopes}');
+    expect(items[4]).toContain('The database user lacks privileges: SELECT on public.orders.');
     expect(items[2]).toContain('Changed: Name, Test URL');
     expect(items[3]).toContain('Authorized as ana@example.com');
   });

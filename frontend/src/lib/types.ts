@@ -113,6 +113,7 @@ export interface HistoryEvent {
   newStatus?: Status;
   cause?: Cause;
   message?: string;
+  params?: Record<string, string>;
   detail?: string;
   account?: string;
 }
