@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -48,7 +49,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"providers", "[--json]", "cli.help.providers", runProviders},
-		{"add", "PROVIDER --name NAME [--set KEY=VALUE]... [--secret-stdin] [--no-auth] [--no-browser]", "cli.help.add", runAdd},
+		{"add", "PROVIDER --name NAME [--set KEY=VALUE]... [--secret-stdin] [--secret-file FIELD=PATH]... [--no-auth] [--no-browser]", "cli.help.add", runAdd},
 		{"list", "[--json]", "cli.help.list", runList},
 		{"check", "[NAME|ID]... [--json]", "cli.help.check", runCheck},
 		{"reauth", "NAME|ID [--no-browser] [--device] [--secret-stdin]", "cli.help.reauth", runReauth},
@@ -294,6 +295,41 @@ func readSecret(r io.Reader) (string, error) {
 		return "", usage("cli.error.secret_empty")
 	}
 	return s, nil
+}
+
+// readSecretFiles reads --secret-file FIELD=PATH values (an SSH private
+// key beside a database password). The contents go to the keychain only.
+func readSecretFiles(specs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, s := range specs {
+		field, path, ok := strings.Cut(s, "=")
+		field = strings.TrimSpace(field)
+		if !ok || field == "" || path == "" {
+			return nil, usage("cli.error.bad_secret_file", "value", s)
+		}
+		if rest, ok := strings.CutPrefix(path, "~/"); ok {
+			// A shell leaves ~ alone after "field=" in some modes.
+			if home, err := os.UserHomeDir(); err == nil {
+				path = filepath.Join(home, rest)
+			}
+		}
+		st, err := os.Stat(path)
+		if err != nil || st.IsDir() {
+			return nil, integration.NewError(integration.ErrInvalid, err, "cli.error.secret_file_unreadable", "path", path)
+		}
+		if st.Size() > 1<<16 {
+			return nil, usage("cli.error.secret_file_too_long", "path", path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, integration.NewError(integration.ErrInvalid, err, "cli.error.secret_file_unreadable", "path", path)
+		}
+		if strings.TrimSpace(string(data)) == "" {
+			return nil, usage("cli.error.secret_file_empty", "path", path)
+		}
+		out[field] = string(data)
+	}
+	return out, nil
 }
 
 // isTerminal reports whether f is an interactive terminal, so a missing

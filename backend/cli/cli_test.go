@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -126,6 +127,12 @@ func TestCLIContract(t *testing.T) {
 func TestCLIBadInput(t *testing.T) {
 	h := newHarness(t)
 	srv, _ := keyServer(t)
+	dir := t.TempDir()
+	empty, key := filepath.Join(dir, "empty"), filepath.Join(dir, "id_ed25519")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	os.WriteFile(key, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "huge"), make([]byte, 1<<16+1), 0o600)
+	apiAdd := []string{"add", "custom-api-key", "--name", "x", "--set", "test_url=" + srv.URL, "--secret-stdin"}
 	for _, tc := range []struct {
 		name  string
 		stdin string
@@ -142,6 +149,12 @@ func TestCLIBadInput(t *testing.T) {
 		{"no such integration", "", []string{"token", "ghost"}, ExitFailed, "ghost"},
 		{"bad limit", "", []string{"history", "--limit", "0"}, ExitUsage, "--limit"},
 		{"bad flag", "", []string{"list", "--frob"}, ExitUsage, "frob"},
+		{"secret file without a field", "k1\n", append(apiAdd, "--secret-file", key), ExitUsage, "FIELD=PATH"},
+		{"missing secret file", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+dir+"/nope"), ExitUsage, "cannot read the secret file " + dir + "/nope"},
+		{"secret file is a folder", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+dir), ExitUsage, "cannot read the secret file"},
+		{"empty secret file", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+empty), ExitUsage, "is empty"},
+		{"huge secret file", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+dir+"/huge"), ExitUsage, "larger than 64 KB"},
+		{"secret file for a field the provider lacks", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+key), ExitUsage, "ssh"},
 	} {
 		code, _, errs := h.run(tc.stdin, tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.msg) || strings.Count(strings.TrimSpace(errs), "\n") > 0 && tc.name != "unknown command" {

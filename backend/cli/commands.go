@@ -99,13 +99,14 @@ func runProviders(ctx context.Context, c *cmdCtx) int {
 func runAdd(ctx context.Context, c *cmdCtx) int {
 	var (
 		name                         string
-		sets                         multiFlag
+		sets, secretFiles            multiFlag
 		secretStdin, noAuth, noBrows bool
 	)
 	pos, code, ok := c.flags("add", func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", c.t("cli.flag.name"))
 		fs.Var(&sets, "set", c.t("cli.flag.set"))
 		fs.BoolVar(&secretStdin, "secret-stdin", false, c.t("cli.flag.secret_stdin"))
+		fs.Var(&secretFiles, "secret-file", c.t("cli.flag.secret_file"))
 		fs.BoolVar(&noAuth, "no-auth", false, c.t("cli.flag.no_auth"))
 		fs.BoolVar(&noBrows, "no-browser", false, c.t("cli.flag.no_browser"))
 	})
@@ -120,6 +121,9 @@ func runAdd(ctx context.Context, c *cmdCtx) int {
 		return c.fail(err)
 	}
 	req := services.AddRequest{Provider: pos[0], Name: name, Settings: settings}
+	if req.Secrets, err = readSecretFiles(secretFiles); err != nil {
+		return c.fail(err)
+	}
 	if secretStdin {
 		if req.Secret, err = readSecret(c.env.Stdin); err != nil {
 			return c.fail(err)

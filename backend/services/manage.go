@@ -108,7 +108,7 @@ func extraSecrets(p catalog.Provider, given map[string]string, primary string) (
 			ok = ok || (f.Secret && f.Key == k && k != primary)
 		}
 		if !ok {
-			return nil, integration.NewError(integration.ErrInvalid, nil, "error.field_unknown", "field", "?", "provider", p.ID)
+			return nil, integration.NewError(integration.ErrInvalid, nil, "error.field_unknown", "field", k, "provider", p.ID)
 		}
 		out[k] = v
 	}
