@@ -12,7 +12,7 @@ import StorageBanner from './StorageBanner.svelte';
 import App from '../App.svelte';
 import { fakeBackend, fakeRuntime, sample, sampleIntegrations } from '../lib/fakeBackend';
 import { bump, setLanguage } from '../lib/i18n.svelte';
-import { store } from '../lib/state.svelte';
+import { store, subscribe } from '../lib/state.svelte';
 import type { AddRequest, HistoryEvent, HistoryFilter, IntegrationView } from '../lib/types';
 
 let backend: ReturnType<typeof fakeBackend>;
@@ -403,6 +403,13 @@ describe('HistoryView', () => {
 
 describe('StorageBanner', () => {
   const path = '/home/ana/.local/share/relink/relink.db';
+  // The app keeps store.storage live; here the test does.
+  let off: () => void;
+  beforeEach(() => {
+    store.storage = undefined;
+    off = subscribe();
+  });
+  afterEach(() => off());
   it('shows nothing while the data can be saved', async () => {
     render(StorageBanner);
     await tick();
@@ -453,6 +460,17 @@ describe('StorageBanner', () => {
 });
 
 describe('App', () => {
+  it('read-only data disables adding and checking, and says why', async () => {
+    backend.setStorage({ readOnly: true, problem: { code: 'error.db_disk_full' }, path: '/data/relink.db' });
+    render(App);
+    await waitFor(() => expect(screen.getByTestId('storage-problem').textContent).toContain('The disk is full'));
+    expect((screen.getByTestId('add') as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId('check-all') as HTMLButtonElement).disabled).toBe(true);
+    rt.emit('storage:changed', { readOnly: false, path: '/data/relink.db' });
+    await waitFor(() => expect((screen.getByTestId('add') as HTMLButtonElement).disabled).toBe(false));
+    expect(screen.queryByTestId('storage-problem')).toBeNull();
+  });
+
   async function start() {
     render(App);
     await waitFor(() => expect(screen.getAllByTestId('integration-row').length).toBe(9));

@@ -2,13 +2,15 @@
 import { api, toProblem } from './api';
 import { on } from './events';
 import { problem } from './i18n.svelte';
-import type { IntegrationView, Problem } from './types';
+import type { IntegrationView, Problem, StorageView } from './types';
 
 export const store = $state({
   integrations: [] as IntegrationView[],
   loaded: false,
   loadError: undefined as Problem | undefined,
   toasts: [] as { id: number; kind: 'ok' | 'error'; text: string }[],
+  // Whether the data can be saved; undefined until the backend answered.
+  storage: undefined as StorageView | undefined,
 });
 
 let toastSeq = 0;
@@ -26,6 +28,14 @@ export function dismiss(id: number) {
 }
 export function toastProblem(err: unknown) {
   toast('error', problem(toProblem(err)));
+}
+
+export async function loadStorage() {
+  try {
+    store.storage = await api.storage();
+  } catch (err) {
+    toastProblem(err);
+  }
 }
 
 export async function reload() {
@@ -54,6 +64,9 @@ export function subscribe(): () => void {
       store.integrations = store.integrations.filter((x) => x.id !== id);
     }),
     on('integrations:reload', () => void reload()),
+    on('storage:changed', (s) => {
+      store.storage = s;
+    }),
   ];
   return () => offs.forEach((f) => f());
 }
