@@ -19,6 +19,12 @@ type Counters struct {
 	Revoke    int            `json:"revokeRequests"`
 	WhoAmI    int            `json:"whoamiRequests"`
 	APIWhoAmI int            `json:"apiWhoamiRequests"`
+	// RefreshGrace counts refreshes that redeemed an already rotated
+	// refresh token within the grace window.
+	RefreshGrace int `json:"refreshGraceReuses"`
+	// RefreshReuse counts refreshes refused as reuse of a rotated or
+	// revoked refresh token; each one revokes that token's whole family.
+	RefreshReuse int `json:"refreshReuseDetected"`
 }
 
 // Counters returns a snapshot of the request counters.
@@ -102,6 +108,12 @@ type stateBody struct {
 	SlowMS       *int    `json:"slowMs"`
 	AccessTTLMS  *int    `json:"accessTtlMs"`
 	RefreshTTLMS *int    `json:"refreshTtlMs"`
+	// RefreshGraceMS lets a rotated refresh token redeem this long after
+	// its rotation (0: strict reuse detection).
+	RefreshGraceMS *int `json:"refreshGraceMs"`
+	// ReplyDelayMS makes the token endpoint wait this long between doing
+	// its work and answering.
+	ReplyDelayMS *int `json:"replyDelayMs"`
 }
 
 // valid answers 400 for a body the server cannot honour.
@@ -110,7 +122,7 @@ func valid(w http.ResponseWriter, b stateBody) bool {
 	switch {
 	case b.User != nil && *b.User == "":
 		msg = "user must not be empty"
-	case negative(b.SlowMS), negative(b.AccessTTLMS), negative(b.RefreshTTLMS):
+	case negative(b.SlowMS), negative(b.AccessTTLMS), negative(b.RefreshTTLMS), negative(b.RefreshGraceMS), negative(b.ReplyDelayMS):
 		msg = "durations must not be negative"
 	default:
 		return true
@@ -122,7 +134,8 @@ func valid(w http.ResponseWriter, b stateBody) bool {
 func negative(ms *int) bool { return ms != nil && *ms < 0 }
 
 // controlState reads (GET) or changes (POST) the switches: current user,
-// deny next authorization, outage, omit iss, slow responses, lifetimes.
+// deny next authorization, outage, omit iss, slow responses, lifetimes,
+// refresh grace window, token reply delay.
 func (s *Server) controlState(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		var b stateBody
@@ -134,9 +147,9 @@ func (s *Server) controlState(w http.ResponseWriter, r *http.Request) {
 		set(&s.denyNext, b.DenyNext)
 		set(&s.outage, b.Outage)
 		set(&s.omitIss, b.OmitIss)
-		if b.SlowMS != nil {
-			s.slow = time.Duration(*b.SlowMS) * time.Millisecond
-		}
+		setMS(&s.slow, b.SlowMS)
+		setMS(&s.refreshGrace, b.RefreshGraceMS)
+		setMS(&s.replyDelay, b.ReplyDelayMS)
 		s.mu.Unlock()
 		if b.AccessTTLMS != nil {
 			s.lifespans.access.Store(int64(time.Duration(*b.AccessTTLMS) * time.Millisecond))
@@ -149,6 +162,7 @@ func (s *Server) controlState(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user": s.user, "denyNext": s.denyNext, "outage": s.outage, "omitIss": s.omitIss, "slowMs": s.slow.Milliseconds(),
+		"refreshGraceMs": s.refreshGrace.Milliseconds(), "replyDelayMs": s.replyDelay.Milliseconds(),
 		"accessTtlMs":   time.Duration(s.lifespans.access.Load()).Milliseconds(),
 		"refreshTtlMs":  time.Duration(s.lifespans.refresh.Load()).Milliseconds(),
 		"reducedScopes": sortedKeys(s.reduced),
@@ -165,6 +179,12 @@ func sortedKeys(m map[string]bool) []string {
 func set[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
+	}
+}
+
+func setMS(dst *time.Duration, ms *int) {
+	if ms != nil {
+		*dst = time.Duration(*ms) * time.Millisecond
 	}
 }
 
@@ -259,6 +279,7 @@ func (s *Server) controlReset(w http.ResponseWriter, r *http.Request) {
 	s.lifespans.refresh.Store(int64(s.opts.RefreshTTL))
 	s.mu.Lock()
 	s.user, s.denyNext, s.omitIss, s.outage, s.slow = s.opts.User, false, false, false, 0
+	s.refreshGrace, s.replyDelay = 0, 0
 	s.reduced = map[string]bool{}
 	s.counters = Counters{Token: map[string]int{}}
 	s.mu.Unlock()

@@ -20,7 +20,6 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
-	"github.com/ory/fosite/storage"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -54,6 +53,9 @@ type Options struct {
 	AccessTTL  time.Duration // access token lifetime (1h)
 	RefreshTTL time.Duration // refresh token lifetime (30 days)
 	Clients    []Client      // relink (public) and relink-confidential
+	// Now is the clock of the refresh grace window (time.Now). Token
+	// lifetimes follow fosite's own clock.
+	Now func() time.Time
 }
 
 // ErrNoIssuer is returned by New without Options.Issuer.
@@ -62,7 +64,9 @@ var ErrNoIssuer = errors.New("sandbox: an issuer URL is required")
 // Server is the sandbox provider. Its zero value is not usable; call New.
 type Server struct {
 	// storeMu serialises every use of fosite's in-memory store: its
-	// refresh-token rotation writes maps without a lock.
+	// refresh-token rotation writes maps without a lock, and a refresh
+	// reads a token and then retires it, which must not interleave with
+	// another refresh of the same family.
 	storeMu sync.Mutex
 
 	issuer     string
@@ -78,6 +82,8 @@ type Server struct {
 	omitIss       bool                 // misbehave: leave iss off redirects (tests fail-closed clients)
 	outage        bool                 // everything but /control answers 503
 	slow          time.Duration        // delay before every non-control response
+	refreshGrace  time.Duration        // a rotated refresh token still redeems this long
+	replyDelay    time.Duration        // the token endpoint's pause between its work and its answer
 	revokedBefore map[string]time.Time // subject → grants made up to then are revoked
 	expiredBefore time.Time            // access tokens issued up to then are expired
 	reduced       map[string]bool      // scopes taken away; replaced, never mutated
@@ -116,6 +122,9 @@ func New(o Options) (*Server, error) {
 	if o.RefreshTTL <= 0 {
 		o.RefreshTTL = 30 * 24 * time.Hour
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	if len(o.Clients) == 0 {
 		o.Clients = []Client{{ID: PublicClient}, {ID: ConfidentialClient, Secret: ConfidentialSecret}}
 	}
@@ -138,7 +147,14 @@ func New(o Options) (*Server, error) {
 	cfg.access.Store(int64(o.AccessTTL))
 	cfg.refresh.Store(int64(o.RefreshTTL))
 
-	st := storage.NewMemoryStore()
+	s := &Server{issuer: o.Issuer, opts: o, lifespans: cfg, user: o.User,
+		revokedBefore: map[string]time.Time{}, reduced: map[string]bool{}, issued: map[string]time.Time{},
+		apiKeys: map[string]apiKey{}, counters: Counters{Token: map[string]int{}}}
+	st := newGraceStore(s.grace, o.Now, func() {
+		s.mu.Lock()
+		s.counters.RefreshGrace++
+		s.mu.Unlock()
+	})
 	for _, c := range o.Clients {
 		client := &fosite.DefaultClient{ID: c.ID, Public: c.Secret == "",
 			RedirectURIs: []string{"http://127.0.0.1" + CallbackPath, "http://[::1]" + CallbackPath},
@@ -153,9 +169,7 @@ func New(o Options) (*Server, error) {
 		st.Clients[c.ID] = client
 	}
 
-	s := &Server{issuer: o.Issuer, opts: o, provider: composeProvider(cfg, st), lifespans: cfg, user: o.User,
-		revokedBefore: map[string]time.Time{}, reduced: map[string]bool{}, issued: map[string]time.Time{},
-		apiKeys: map[string]apiKey{}, counters: Counters{Token: map[string]int{}}}
+	s.provider = composeProvider(cfg, st)
 	s.routes()
 	return s, nil
 }
@@ -163,7 +177,7 @@ func New(o Options) (*Server, error) {
 // composeProvider is compose.Compose for a Configurator other than *fosite.Config
 // (compose.Compose would hand the handlers the plain config and bypass
 // liveConfig's lifetimes).
-func composeProvider(cfg *liveConfig, st *storage.MemoryStore) fosite.OAuth2Provider {
+func composeProvider(cfg *liveConfig, st *graceStore) fosite.OAuth2Provider {
 	provider := fosite.NewOAuth2Provider(st, cfg)
 	strategy := compose.NewOAuth2HMACStrategy(cfg)
 	for _, factory := range []compose.Factory{compose.OAuth2AuthorizeExplicitFactory, compose.OAuth2RefreshTokenGrantFactory,
@@ -334,7 +348,31 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.provider.WriteAuthorizeResponse(ctx, rw, ar, resp)
 }
 
+// token answers the token endpoint. With a reply delay it does all its
+// work first (a rotation is committed) and only then waits, which is the
+// window in which a client that dies loses the tokens it was sent.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	// Read before the work starts, so once the counters show this request
+	// a test may change the delay for the next ones without touching it.
+	s.mu.Lock()
+	delay := s.replyDelay
+	s.mu.Unlock()
+	reply := s.tokenWork(r)
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	reply(w)
+}
+
+// tokenWork does a token request's work under storeMu and returns how to
+// answer it; writing the answer needs no store.
+func (s *Server) tokenWork(r *http.Request) func(http.ResponseWriter) {
 	s.storeMu.Lock()
 	defer s.storeMu.Unlock()
 	ctx := r.Context()
@@ -343,19 +381,26 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.counters.Token[grant]++
 	s.mu.Unlock()
+	fail := func(ar fosite.AccessRequester, err error) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) { s.provider.WriteAccessError(ctx, w, ar, err) }
+	}
 	ar, err := s.provider.NewAccessRequest(ctx, r, newSession(""))
 	if err != nil {
-		s.provider.WriteAccessError(ctx, w, ar, err)
-		return
+		// fosite answers a rotated-out (or revoked) refresh token by
+		// revoking its whole family.
+		if grant == "refresh_token" && errors.Is(err, fosite.ErrInactiveToken) {
+			s.mu.Lock()
+			s.counters.RefreshReuse++
+			s.mu.Unlock()
+		}
+		return fail(ar, err)
 	}
 	if ar.GetGrantTypes().ExactOne("refresh_token") && s.revoked(ar) {
-		s.provider.WriteAccessError(ctx, w, ar, fosite.ErrInvalidGrant.WithHint("The grant has been revoked by an administrator."))
-		return
+		return fail(ar, fosite.ErrInvalidGrant.WithHint("The grant has been revoked by an administrator."))
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
-		s.provider.WriteAccessError(ctx, w, ar, err)
-		return
+		return fail(ar, err)
 	}
 	s.mu.Lock()
 	// fosite keeps the original request time across refreshes; "expire
@@ -366,7 +411,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	// A reduction masks the stored grant rather than rewriting it, so
 	// undoing it gives the scopes back, as /whoami does.
 	resp.SetScopes(without(ar.GetGrantedScopes(), reduced))
-	s.provider.WriteAccessResponse(ctx, w, ar, resp)
+	return func(w http.ResponseWriter) { s.provider.WriteAccessResponse(ctx, w, ar, resp) }
+}
+
+// grace is the refresh grace window in force now.
+func (s *Server) grace() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refreshGrace
 }
 
 func without(scopes []string, drop map[string]bool) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +30,12 @@ type sandbox struct {
 
 func start(t *testing.T, o Options) *sandbox {
 	t.Helper()
+	return startWrapped(t, o, nil)
+}
+
+// startWrapped serves the sandbox through wrap (nil: as it is).
+func startWrapped(t *testing.T, o Options, wrap func(http.Handler) http.Handler) *sandbox {
+	t.Helper()
 	hs := httptest.NewUnstartedServer(nil)
 	hs.Start()
 	t.Cleanup(hs.Close)
@@ -36,7 +44,11 @@ func start(t *testing.T, o Options) *sandbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs.Config.Handler = s.Handler()
+	h := s.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	hs.Config.Handler = h
 	return &sandbox{s, hs.URL}
 }
 
@@ -298,6 +310,9 @@ func TestRefreshRotationAndReuseDetection(t *testing.T) {
 	if got := sb.Counters().Token["refresh_token"]; got != 3 {
 		t.Errorf("refresh requests counted %d; want 3", got)
 	}
+	if got := sb.Counters().RefreshReuse; got != 2 {
+		t.Errorf("reuse detections counted %d; want 2", got)
+	}
 }
 
 func revoke(t *testing.T, sb *sandbox, token, hint string) int {
@@ -482,7 +497,8 @@ func TestCounters(t *testing.T) {
 }
 
 func equalCounters(a, b Counters) bool {
-	return maps.Equal(a.Token, b.Token) && a.Authorize == b.Authorize && a.Revoke == b.Revoke && a.WhoAmI == b.WhoAmI && a.APIWhoAmI == b.APIWhoAmI
+	return maps.Equal(a.Token, b.Token) && a.Authorize == b.Authorize && a.Revoke == b.Revoke && a.WhoAmI == b.WhoAmI && a.APIWhoAmI == b.APIWhoAmI &&
+		a.RefreshGrace == b.RefreshGrace && a.RefreshReuse == b.RefreshReuse
 }
 
 func TestAPIKeyWhoami(t *testing.T) {
@@ -553,6 +569,8 @@ func TestControlGuards(t *testing.T) {
 		{"GET on an action", http.MethodGet, "/control/expire-tokens", "", "127.0.0.1:5555", http.StatusMethodNotAllowed},
 		{"unknown field", http.MethodPost, "/control/state", `{"deny_next":true}`, "127.0.0.1:5555", http.StatusBadRequest},
 		{"negative lifetime", http.MethodPost, "/control/state", `{"accessTtlMs":-1}`, "127.0.0.1:5555", http.StatusBadRequest},
+		{"negative grace", http.MethodPost, "/control/state", `{"refreshGraceMs":-1}`, "127.0.0.1:5555", http.StatusBadRequest},
+		{"negative reply delay", http.MethodPost, "/control/state", `{"replyDelayMs":-1}`, "127.0.0.1:5555", http.StatusBadRequest},
 		{"empty user", http.MethodPost, "/control/state", `{"user":""}`, "127.0.0.1:5555", http.StatusBadRequest},
 		{"state read", http.MethodGet, "/control/state", "", "127.0.0.1:5555", http.StatusOK},
 		{"unknown endpoint", http.MethodPost, "/control/nope", "", "127.0.0.1:5555", http.StatusNotFound},
@@ -684,4 +702,241 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	})
 	wg.Wait()
+}
+
+// fakeClock is the grace window's clock; it moves only when told.
+type fakeClock struct{ now atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.now.Store(time.Now().UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.now.Load()) }
+func (c *fakeClock) advance(d time.Duration) { c.now.Add(int64(d)) }
+
+// TestRefreshGraceWindow replays a rotated-out refresh token (the client
+// crashed before saving its successor) at various points of the window.
+func TestRefreshGraceWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		graceMs   int
+		replayAt  time.Duration // after the rotation
+		wantGrace bool
+	}{
+		{"strict: no grace", 0, 0, false},
+		{"right after the rotation", 30000, 0, true},
+		{"just inside the window", 30000, 30*time.Second - time.Millisecond, true},
+		{"at the window's end", 30000, 30 * time.Second, false},
+		{"after the window", 30000, time.Minute, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newFakeClock()
+			sb := start(t, Options{Now: clk.Now})
+			sb.control(t, "state", fmt.Sprintf(`{"refreshGraceMs":%d}`, tc.graceMs))
+			c, tok := sb.grant(t)
+			lost, err := refresh(c, tok.RefreshToken)
+			if err != nil {
+				t.Fatalf("refresh: %v", err)
+			}
+			clk.advance(tc.replayAt)
+			again, err := refresh(c, tok.RefreshToken)
+			if !tc.wantGrace {
+				if errorCode(err) != "invalid_grant" {
+					t.Fatalf("replay: %v; want invalid_grant", err)
+				}
+				if _, err := refresh(c, lost.RefreshToken); errorCode(err) != "invalid_grant" {
+					t.Errorf("successor after a replay: %v; want invalid_grant (family revoked)", err)
+				}
+				if w := sb.whoami(t, lost.AccessToken); w.status != http.StatusUnauthorized {
+					t.Errorf("whoami with the family's access token = %d; want 401", w.status)
+				}
+				if got := sb.Counters(); got.RefreshReuse != 2 || got.RefreshGrace != 0 {
+					t.Errorf("counters reuse %d grace %d; want 2 and 0", got.RefreshReuse, got.RefreshGrace)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("replay within grace: %v; want a fresh pair", err)
+			}
+			if again.RefreshToken == "" || again.RefreshToken == tok.RefreshToken || again.RefreshToken == lost.RefreshToken ||
+				again.AccessToken == lost.AccessToken {
+				t.Fatalf("replay within grace got the same tokens; want a fresh pair")
+			}
+			if w := sb.whoami(t, again.AccessToken); w.status != http.StatusOK || w.body["email"] != DefaultUser {
+				t.Errorf("whoami with the grace pair = %d %v; want 200 as %s", w.status, w.body, DefaultUser)
+			}
+			// The family lives on: the grace pair keeps rotating.
+			next, err := refresh(c, again.RefreshToken)
+			if err != nil {
+				t.Fatalf("refresh with the grace pair's token: %v; want the family alive", err)
+			}
+			if w := sb.whoami(t, next.AccessToken); w.status != http.StatusOK {
+				t.Errorf("whoami after rotating the grace pair = %d; want 200", w.status)
+			}
+			if got := sb.Counters(); got.RefreshReuse != 0 || got.RefreshGrace != 1 {
+				t.Errorf("counters reuse %d grace %d; want 0 and 1", got.RefreshReuse, got.RefreshGrace)
+			}
+		})
+	}
+}
+
+// TestRefreshGraceRunsFromTheFirstRotation: redeeming within the window
+// does not extend it.
+func TestRefreshGraceRunsFromTheFirstRotation(t *testing.T) {
+	clk := newFakeClock()
+	sb := start(t, Options{Now: clk.Now})
+	sb.control(t, "state", `{"refreshGraceMs":30000}`)
+	c, tok := sb.grant(t)
+	if _, err := refresh(c, tok.RefreshToken); err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	clk.advance(20 * time.Second)
+	if _, err := refresh(c, tok.RefreshToken); err != nil {
+		t.Fatalf("replay at 20s of 30s: %v; want a fresh pair", err)
+	}
+	clk.advance(20 * time.Second)
+	if _, err := refresh(c, tok.RefreshToken); errorCode(err) != "invalid_grant" {
+		t.Errorf("replay at 40s of 30s: %v; want invalid_grant", err)
+	}
+}
+
+// TestRefreshGraceEndsWithTheFamily: a revoked grant stays revoked, however
+// recently its old refresh token was rotated.
+func TestRefreshGraceEndsWithTheFamily(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		revoke func(t *testing.T, sb *sandbox, current *oauth2.Token)
+	}{
+		{"client revoked the current refresh token", func(t *testing.T, sb *sandbox, current *oauth2.Token) {
+			if got := revoke(t, sb, current.RefreshToken, "refresh_token"); got != http.StatusOK {
+				t.Fatalf("revoke = %d; want 200", got)
+			}
+		}},
+		{"admin revoked the user", func(t *testing.T, sb *sandbox, _ *oauth2.Token) {
+			sb.control(t, "revoke-user", `{}`)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := start(t, Options{})
+			sb.control(t, "state", `{"refreshGraceMs":60000}`)
+			c, tok := sb.grant(t)
+			current, err := refresh(c, tok.RefreshToken)
+			if err != nil {
+				t.Fatalf("refresh: %v", err)
+			}
+			tc.revoke(t, sb, current)
+			if _, err := refresh(c, tok.RefreshToken); errorCode(err) != "invalid_grant" {
+				t.Errorf("replay within grace after revocation: %v; want invalid_grant", err)
+			}
+			if got := sb.Counters().RefreshGrace; got != 0 {
+				t.Errorf("grace redemptions %d; want 0", got)
+			}
+		})
+	}
+}
+
+// TestReplyDelayCommitsBeforeReplying drops the connection while the token
+// endpoint waits to answer a refresh: the rotation has happened all the
+// same, so the old token is a replay — redeemed within grace, reuse without.
+func TestReplyDelayCommitsBeforeReplying(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		graceMs   int
+		wantGrace bool
+	}{
+		{"with grace the old token still works", 60000, true},
+		{"without grace the old token is reuse", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Tell when a /token handler returns, to see it stop waiting
+			// once its client is gone.
+			handled := make(chan struct{}, 1)
+			sb := startWrapped(t, Options{}, func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					h.ServeHTTP(w, r)
+					if r.URL.Path == "/token" {
+						handled <- struct{}{}
+					}
+				})
+			})
+			c, tok := sb.grant(t)
+			<-handled
+			// A delay far beyond the test's patience: only a dropped
+			// connection ends the wait.
+			sb.control(t, "state", fmt.Sprintf(`{"refreshGraceMs":%d,"replyDelayMs":600000}`, tc.graceMs))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			res := make(chan error, 1)
+			go func() {
+				_, err := c.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+				res <- err
+			}()
+			// The counter moves under the store lock, before the rotation:
+			// from here on the next request waits for that rotation.
+			waitFor(t, func() bool { return sb.Counters().Token["refresh_token"] == 1 })
+			sb.control(t, "state", `{"replyDelayMs":0}`)
+			cancel()
+			if err := <-res; err == nil {
+				t.Fatalf("refresh with a dropped connection succeeded; want an error")
+			}
+			select {
+			case <-handled:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("token handler still waiting 10s after its client left; want it to stop")
+			}
+			again, err := refresh(c, tok.RefreshToken)
+			<-handled
+			if got := sb.Counters(); got.RefreshGrace != b2i(tc.wantGrace) || got.RefreshReuse != b2i(!tc.wantGrace) {
+				t.Errorf("counters grace %d reuse %d; want %d and %d (the first request rotated)",
+					got.RefreshGrace, got.RefreshReuse, b2i(tc.wantGrace), b2i(!tc.wantGrace))
+			}
+			if !tc.wantGrace {
+				if errorCode(err) != "invalid_grant" {
+					t.Errorf("old token after a dropped reply: %v; want invalid_grant", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("old token after a dropped reply: %v; want a fresh pair", err)
+			}
+			if w := sb.whoami(t, again.AccessToken); w.status != http.StatusOK {
+				t.Errorf("whoami with the grace pair = %d; want 200", w.status)
+			}
+		})
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// waitFor polls cond; the deadline is only a safety net.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within 10s")
+		}
+	}
+}
+
+func TestControlGraceAndReplyDelay(t *testing.T) {
+	sb := start(t, Options{})
+	c, tok := sb.grant(t)
+	got := sb.control(t, "state", `{"refreshGraceMs":60000,"replyDelayMs":50}`)
+	if got["refreshGraceMs"] != 60000.0 || got["replyDelayMs"] != 50.0 {
+		t.Errorf("state = %v; want refreshGraceMs 60000 and replyDelayMs 50", got)
+	}
+	if _, err := refresh(c, tok.RefreshToken); err != nil {
+		t.Errorf("refresh with a reply delay: %v; want the tokens, late", err)
+	}
+	sb.control(t, "reset", "")
+	if got = sb.control(t, "state", ""); got["refreshGraceMs"] != 0.0 || got["replyDelayMs"] != 0.0 {
+		t.Errorf("state after reset = %v; want refreshGraceMs 0 and replyDelayMs 0", got)
+	}
 }
