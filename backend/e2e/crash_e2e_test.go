@@ -90,7 +90,7 @@ func TestKillDuringRefreshRotation(t *testing.T) {
 		sb.control(t, "expire-tokens", "")
 		before := sb.refreshCount(t)
 		r := relinkCLI(t, data, "", "check", "rotating", "--json")
-		if got := checkedStatus(t, r); r.code != cli.ExitOK || got != integration.StatusConnected {
+		if got, _ := checkedStatus(t, r); r.code != cli.ExitOK || got != integration.StatusConnected {
 			t.Fatalf("check after the kills: exit %d status %s (%s); want exit %d status %s",
 				r.code, got, r.stderr, cli.ExitOK, integration.StatusConnected)
 		}
@@ -130,10 +130,12 @@ func TestKillDuringRefreshRotation(t *testing.T) {
 		for i, wantRefreshes := range []int{1, 0} {
 			before := sb.refreshCount(t)
 			r := relinkCLI(t, data, "", "check", "strict", "--json")
-			got := checkedStatus(t, r)
-			if r.code != cli.ExitAttention || got != integration.StatusNeedsReauth {
-				t.Errorf("check %d after the kill: exit %d status %s (%s); want exit %d status %s",
-					i+1, r.code, got, r.stderr, cli.ExitAttention, integration.StatusNeedsReauth)
+			// The sandbox says reuse revoked the whole family, and that
+			// stays the reason once Relink has dropped the dead grant.
+			got, cause := checkedStatus(t, r)
+			if r.code != cli.ExitAttention || got != integration.StatusNeedsReauth || cause != integration.CauseAccessRevoked {
+				t.Errorf("check %d after the kill: exit %d %s/%s (%s); want exit %d %s/%s",
+					i+1, r.code, got, cause, r.stderr, cli.ExitAttention, integration.StatusNeedsReauth, integration.CauseAccessRevoked)
 			}
 			if n := sb.refreshCount(t) - before; n != wantRefreshes {
 				t.Errorf("check %d after the kill made %d refresh requests; want %d", i+1, n, wantRefreshes)
@@ -230,7 +232,7 @@ func (c *runningCheck) waitForRefresh(t *testing.T, sb *sandbox, before int) boo
 }
 
 // checkedStatus is the one status `relink check NAME --json` printed.
-func checkedStatus(t *testing.T, r cliResult) integration.Status {
+func checkedStatus(t *testing.T, r cliResult) (integration.Status, integration.Cause) {
 	t.Helper()
 	var views []struct {
 		Status integration.Status `json:"status"`
@@ -239,10 +241,7 @@ func checkedStatus(t *testing.T, r cliResult) integration.Status {
 	if err := json.Unmarshal([]byte(r.stdout), &views); err != nil || len(views) != 1 {
 		t.Fatalf("check --json printed %q (%v); want one integration", r.stdout, err)
 	}
-	if views[0].Cause != "" {
-		t.Logf("check: %s/%s", views[0].Status, views[0].Cause)
-	}
-	return views[0].Status
+	return views[0].Status, views[0].Cause
 }
 
 // whoamiStatus asks the sandbox who the CLI's current access token belongs to.

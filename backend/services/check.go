@@ -160,9 +160,16 @@ func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p 
 	for attempt := 0; attempt < 3; attempt++ {
 		tok, err := s.tokens.AccessToken(ctx, in.ID, rejected)
 		var re *tokens.ReauthError
-		if errors.As(err, &re) && re.Code == "no_refresh_token" && in.LastHealthy.IsZero() {
-			// Never authorized: nothing expired, it just needs a first grant.
-			return probeResult{verdict: health.Verdict{Status: integration.StatusNeedsReauth, Problem: integration.NewProblem("problem.not_authorized")}}
+		if errors.As(err, &re) && re.Code == "no_refresh_token" {
+			switch {
+			case in.LastHealthy.IsZero():
+				// Never authorized: nothing expired, it just needs a first grant.
+				return probeResult{verdict: health.Verdict{Status: integration.StatusNeedsReauth, Problem: integration.NewProblem("problem.not_authorized")}}
+			case in.Status == integration.StatusNeedsReauth:
+				// Relink dropped the dead grant's secrets itself: nothing new
+				// is known, so the reason the grant died stands.
+				return probeResult{verdict: health.Verdict{Status: in.Status, Cause: in.Cause, Problem: in.Problem}}
+			}
 		}
 		if err != nil {
 			return tokenFailure(err)

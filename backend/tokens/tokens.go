@@ -229,6 +229,27 @@ func (m *Manager) AccessToken(ctx context.Context, id, rejected string) (Token, 
 	return m.refresh(ctx, id)
 }
 
+// rfc6749InvalidGrant is RFC 6749's own definition of invalid_grant, which
+// fosite- and Hydra-based servers send with every invalid_grant: it names
+// "expired" and "revoked" alike, so it tells nothing about which.
+const rfc6749InvalidGrant = "the provided authorization grant (e.g., authorization code, resource owner credentials) or refresh " +
+	"token is invalid, expired, revoked, does not match the redirection uri used in the authorization request, or was issued to another client."
+
+// deadGrantCause says why a grant died. Revoked only when the provider
+// says so and does not also say expired (Google's "Token has been expired
+// or revoked." could be either): telling an admin access was revoked when
+// it merely lapsed sends them looking for the wrong thing.
+func deadGrantCause(te *oauth.TokenError) integration.Cause {
+	if te.Code == "unauthorized_client" {
+		return integration.CauseAccessRevoked
+	}
+	d := strings.ReplaceAll(strings.ToLower(te.Description), rfc6749InvalidGrant, "")
+	if (strings.Contains(d, "revoked") || strings.Contains(d, "revocation")) && !strings.Contains(d, "expired") {
+		return integration.CauseAccessRevoked
+	}
+	return integration.CauseTokenExpired
+}
+
 func (m *Manager) refresh(ctx context.Context, id string) (Token, error) {
 	rt, err := m.cfg.Secrets.Get(ctx, id, SlotRefresh)
 	if m.cfg.IsNotFound(err) {
@@ -244,11 +265,7 @@ func (m *Manager) refresh(ctx context.Context, id string) (Token, error) {
 			// The grant is dead: drop the stale secrets so nothing keeps
 			// retrying them, and say why.
 			m.Forget(ctx, id)
-			cause := integration.CauseTokenExpired
-			if d := strings.ToLower(te.Description); strings.Contains(d, "revoked") || strings.Contains(d, "revocation") || te.Code == "unauthorized_client" {
-				cause = integration.CauseAccessRevoked
-			}
-			err = &ReauthError{Cause: cause, Code: te.Code}
+			err = &ReauthError{Cause: deadGrantCause(te), Code: te.Code}
 		}
 		if m.cfg.OnRefresh != nil {
 			m.cfg.OnRefresh(id, false, err)

@@ -127,6 +127,9 @@ func TestRotatedRefreshTokenPersistedBeforeUse(t *testing.T) {
 	}
 }
 
+const fositeInvalidGrant = "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, " +
+	"expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."
+
 func TestInvalidGrantClearsSecrets(t *testing.T) {
 	for _, tc := range []struct {
 		desc string
@@ -134,6 +137,12 @@ func TestInvalidGrantClearsSecrets(t *testing.T) {
 	}{
 		{"refresh token expired", integration.CauseTokenExpired},
 		{"Token has been revoked by the user", integration.CauseAccessRevoked},
+		// fosite and Hydra send RFC 6749's definition, which lists both.
+		{fositeInvalidGrant, integration.CauseTokenExpired},
+		{fositeInvalidGrant + " The grant has been revoked by an administrator.", integration.CauseAccessRevoked},
+		{"Token is inactive because it is malformed, expired or otherwise invalid.", integration.CauseTokenExpired},
+		// Google: could be either, so not an accusation.
+		{"Token has been expired or revoked.", integration.CauseTokenExpired},
 	} {
 		now := time.Now()
 		m, mem, _, r := setup(t, now)
