@@ -60,6 +60,7 @@ const MaxSkew = 5 * time.Minute
 var (
 	ErrKeychainUnavailable = errors.New("keychain unavailable")
 	ErrKeychainLocked      = errors.New("keychain locked")
+	ErrKeychainTimeout     = errors.New("keychain did not answer in time")
 	ErrCredentialMissing   = errors.New("credential missing")
 	ErrBodyTooLarge        = errors.New("response too large")
 	ErrHostKeyChanged      = errors.New("SSH host key changed")
@@ -137,6 +138,10 @@ func classifyErr(o Observation) Verdict {
 		return v(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_locked")
 	case errors.Is(err, ErrKeychainUnavailable):
 		return v(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_unavailable")
+	case errors.Is(err, ErrKeychainTimeout):
+		// Its own state: "unavailable" would send the user looking for a
+		// missing Secret Service while an unlock prompt may be waiting.
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_timeout")
 	case errors.Is(err, ErrCredentialMissing):
 		return v(integration.StatusNeedsReauth, integration.CauseTokenExpired, "problem.credential_missing")
 	case errors.Is(err, ErrHostKeyChanged):

@@ -41,6 +41,7 @@ func TestClassify(t *testing.T) {
 		{"tls", Observation{Err: errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority")}, S(integration.StatusError, integration.CauseLocalProblem, "problem.tls")},
 		{"keychain locked", Observation{Err: fmt.Errorf("get: %w", ErrKeychainLocked)}, S(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_locked")},
 		{"keychain unavailable", Observation{Err: ErrKeychainUnavailable}, S(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_unavailable")},
+		{"keychain too slow", Observation{Err: fmt.Errorf("get: %w", ErrKeychainTimeout)}, S(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_timeout")},
 		{"credential missing", Observation{Err: ErrCredentialMissing}, S(integration.StatusNeedsReauth, integration.CauseTokenExpired, "problem.credential_missing")},
 		{"pg password", Observation{DBCode: "28P01"}, S(integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.db_auth")},
 		{"pg role", Observation{DBCode: "28000"}, S(integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.db_auth")},

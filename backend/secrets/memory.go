@@ -1,6 +1,8 @@
 package secrets
 
 import (
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,6 +91,21 @@ func (m *Memory) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.items)
+}
+
+// Keys returns the names of the items stored under service, sorted, so
+// tests can see exactly what a write left behind.
+func (m *Memory) Keys(service string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for k := range m.items {
+		if user, ok := strings.CutPrefix(k, service+"\x00"); ok {
+			out = append(out, user)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Values returns every stored value (hygiene scans in tests).

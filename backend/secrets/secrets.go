@@ -8,8 +8,15 @@
 // "<integration-id>/<slot>". Values larger than ChunkThreshold (macOS caps
 // items near 3 KB and Windows at 2,560 bytes) are split: the main item
 // holds a manifest "relink-chunked:v1:<n>:<sha256>" and the parts live at
-// "<key>#1".."<key>#n". Reads verify the hash, so a missing or damaged part
-// is an error, never a partial secret.
+// "<key>#<gen>.1".."<key>#<gen>.<n>", where gen is the first 12 hex digits
+// of the sha256. Reads verify the hash, so a missing or damaged part is an
+// error, never a partial secret.
+//
+// An overwrite never touches the parts the current manifest names: the new
+// parts go under the new value's generation, then the manifest switches to
+// them in one write, then the old generation is deleted. A failure or a
+// kill before the switch leaves the old value readable, after it the new
+// one.
 package secrets
 
 import (
@@ -212,7 +219,7 @@ func (k *Keychain) Get(ctx context.Context, id, slot string) (string, error) {
 	}
 	var b strings.Builder
 	for i := 1; i <= n; i++ {
-		ck := kk + "#" + strconv.Itoa(i)
+		ck := partKey(kk, generation(sum), i)
 		part, err := k.call(ctx, "get", ck, func() (string, error) { return k.backend.Get(k.service, ck) })
 		if errors.Is(err, ErrNotFound) {
 			return "", &Error{Op: "get", Key: kk, Sentinel: ErrCorrupt}
@@ -233,9 +240,16 @@ func digest(v string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// generation names the parts of the value whose digest is sum. Two values
+// share one only if they are equal (barring a 48-bit collision), so a new
+// value's parts never overwrite the old value's.
+func generation(sum string) string { return sum[:12] }
+
+func partKey(kk, gen string, i int) string { return kk + "#" + gen + "." + strconv.Itoa(i) }
+
 func parseManifest(v string) (int, string, bool) {
 	parts := strings.Split(strings.TrimPrefix(v, manifestPrefix), ":")
-	if len(parts) != 2 {
+	if len(parts) != 2 || len(parts[1]) != 2*sha256.Size {
 		return 0, "", false
 	}
 	n, err := strconv.Atoi(parts[0])
@@ -246,61 +260,86 @@ func parseManifest(v string) (int, string, bool) {
 }
 
 // Set stores value in slot of integration id, replacing what was there.
+// On error the previous value is still readable.
 func (k *Keychain) Set(ctx context.Context, id, slot, value string) error {
 	kk := key(id, slot)
 	if len(value) > MaxValue {
 		return &Error{Op: "set", Key: kk, Sentinel: ErrTooLarge}
 	}
-	oldChunks := k.chunkCount(ctx, kk)
+	oldGen, oldParts, err := k.parts(ctx, kk)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
 	set := func(key, v string) error {
 		_, err := k.call(ctx, "set", key, func() (string, error) { return "", k.backend.Set(k.service, key, v) })
 		return err
 	}
-	newChunks := 0
+	gen, item := "", value
 	if len(value) > ChunkThreshold || strings.HasPrefix(value, manifestPrefix) {
-		// Parts first, manifest last: a failure midway leaves the old
-		// manifest, whose hash no longer matches, so Get reports
-		// ErrCorrupt instead of returning a mix.
-		for i := 0; i*chunkSize < len(value); i++ {
-			end := min((i+1)*chunkSize, len(value))
-			if err := set(kk+"#"+strconv.Itoa(i+1), value[i*chunkSize:end]); err != nil {
+		sum := digest(value)
+		gen = generation(sum)
+		n := 0
+		for ; n*chunkSize < len(value); n++ {
+			end := min((n+1)*chunkSize, len(value))
+			if err := set(partKey(kk, gen, n+1), value[n*chunkSize:end]); err != nil {
+				// Nothing refers to these parts yet; when the value is
+				// unchanged they are the current ones and must stay.
+				if gen != oldGen {
+					k.deleteParts(ctx, kk, gen, n+1)
+				}
 				return err
 			}
-			newChunks = i + 1
 		}
-		if err := set(kk, manifestPrefix+strconv.Itoa(newChunks)+":"+digest(value)); err != nil {
-			return err
-		}
-	} else if err := set(kk, value); err != nil {
+		item = manifestPrefix + strconv.Itoa(n) + ":" + sum
+	}
+	// The single switch from the old value to the new one. When it fails
+	// the new parts stay: a write that timed out may still land, and a
+	// manifest whose parts were taken back would lose both values.
+	if err := set(kk, item); err != nil {
 		return err
 	}
-	for i := newChunks + 1; i <= oldChunks; i++ {
-		ck := kk + "#" + strconv.Itoa(i)
-		k.call(ctx, "delete", ck, func() (string, error) { return "", k.backend.Delete(k.service, ck) })
+	if gen != oldGen {
+		// Best effort: a part left behind is unreachable, never read.
+		k.deleteParts(ctx, kk, oldGen, oldParts)
 	}
 	return nil
 }
 
-// chunkCount reads an existing manifest (0 when none), so an overwrite can
-// remove parts the new value no longer uses.
-func (k *Keychain) chunkCount(ctx context.Context, kk string) int {
+// parts reads the item at kk and returns the generation and number of
+// parts its manifest names (none for a plain value).
+func (k *Keychain) parts(ctx context.Context, kk string) (gen string, n int, err error) {
 	v, err := k.call(ctx, "get", kk, func() (string, error) { return k.backend.Get(k.service, kk) })
 	if err != nil || !strings.HasPrefix(v, manifestPrefix) {
-		return 0
+		return "", 0, err
 	}
-	n, _, _ := parseManifest(v)
-	return n
+	n, sum, ok := parseManifest(v)
+	if !ok {
+		return "", 0, nil
+	}
+	return generation(sum), n, nil
+}
+
+// deleteParts removes parts 1..n of generation gen, ignoring failures.
+func (k *Keychain) deleteParts(ctx context.Context, kk, gen string, n int) {
+	for i := 1; i <= n; i++ {
+		ck := partKey(kk, gen, i)
+		k.call(ctx, "delete", ck, func() (string, error) { return "", k.backend.Delete(k.service, ck) })
+	}
 }
 
 // Delete removes slot of integration id (and its parts). A missing item is
 // ErrNotFound.
 func (k *Keychain) Delete(ctx context.Context, id, slot string) error {
 	kk := key(id, slot)
-	n := k.chunkCount(ctx, kk)
-	_, err := k.call(ctx, "delete", kk, func() (string, error) { return "", k.backend.Delete(k.service, kk) })
-	for i := 1; i <= n; i++ {
-		ck := kk + "#" + strconv.Itoa(i)
-		k.call(ctx, "delete", ck, func() (string, error) { return "", k.backend.Delete(k.service, ck) })
+	gen, n, err := k.parts(ctx, kk)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	// The manifest first: a failure after it leaves unreachable parts,
+	// never a manifest whose parts are gone.
+	_, err = k.call(ctx, "delete", kk, func() (string, error) { return "", k.backend.Delete(k.service, kk) })
+	if err == nil {
+		k.deleteParts(ctx, kk, gen, n)
 	}
 	return err
 }

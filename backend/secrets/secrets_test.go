@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,13 +58,128 @@ func TestOverwriteRemovesStaleChunks(t *testing.T) {
 	}
 }
 
-func TestMissingChunkIsCorruptNotPartial(t *testing.T) {
+func TestDamagedChunkIsCorruptNotPartial(t *testing.T) {
 	ctx := context.Background()
-	k, m := newMem(t)
-	k.Set(ctx, "id1", "api_key", strings.Repeat("a", 5000))
-	m.Delete("relink-test", "id1/api_key#2")
-	if _, err := k.Get(ctx, "id1", "api_key"); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("got %v; want ErrCorrupt", err)
+	v := strings.Repeat("a", 5000)
+	part2 := partKey("id1/api_key", generation(digest(v)), 2)
+	for _, tc := range []struct {
+		name   string
+		damage func(m *Memory) error
+	}{
+		{"missing part", func(m *Memory) error { return m.Delete("relink-test", part2) }},
+		{"altered part", func(m *Memory) error { return m.Set("relink-test", part2, strings.Repeat("b", chunkSize)) }},
+		{"garbled manifest", func(m *Memory) error { return m.Set("relink-test", "id1/api_key", manifestPrefix+"3:beef") }},
+	} {
+		k, m := newMem(t)
+		if err := k.Set(ctx, "id1", "api_key", v); err != nil {
+			t.Fatal(err)
+		}
+		if err := tc.damage(m); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got, err := k.Get(ctx, "id1", "api_key"); !errors.Is(err, ErrCorrupt) || got != "" {
+			t.Errorf("%s: got %d bytes, %v; want ErrCorrupt and nothing", tc.name, len(got), err)
+		}
+	}
+}
+
+// writeFault breaks the keychain at the n-th write (set or delete). A
+// crash also breaks every call after it: the process is gone, so nothing
+// it would have done next (rolling back, cleaning up) happens.
+type writeFault struct {
+	n      int
+	crash  bool
+	writes int
+	hit    string // the op that failed
+	item   string // the item it failed on
+}
+
+func (f *writeFault) fail(op, user string) error {
+	if f.hit != "" && f.crash {
+		return errors.New("dbus: connection closed")
+	}
+	if op == "get" {
+		return nil
+	}
+	if f.writes++; f.writes == f.n {
+		f.hit, f.item = op, user
+		return errors.New("dbus: connection closed")
+	}
+	return nil
+}
+
+// An overwrite broken at any write never costs the user the secret they
+// had: Get returns the old value or the new one, whole. Once the keychain
+// works again, writing the new value leaves exactly what a clean write
+// would, with no stray parts of either value.
+func TestOverwriteSurvivesFailureAtEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	small, large := "old-key", strings.Repeat("o", 9000)
+	for _, tc := range []struct {
+		name     string
+		old, new string
+	}{
+		{"small to large", small, strings.Repeat("n", 9000)},
+		{"large to fewer parts", large, strings.Repeat("n", 5000)},
+		{"large to more parts", strings.Repeat("o", 5000), strings.Repeat("n", 9000)},
+		{"large to small", large, "new-key"},
+		{"same large value", large, large},
+	} {
+		clean, cm := newMem(t)
+		if err := clean.Set(ctx, "id1", "ssh_key", tc.new); err != nil {
+			t.Fatal(err)
+		}
+		want := cm.Keys("relink-test")
+		for _, crash := range []bool{false, true} {
+			for n := 1; ; n++ {
+				name := fmt.Sprintf("%s, crash=%v, write %d fails", tc.name, crash, n)
+				k, m := newMem(t)
+				if err := k.Set(ctx, "id1", "ssh_key", tc.old); err != nil {
+					t.Fatal(err)
+				}
+				before := m.Keys("relink-test")
+				f := &writeFault{n: n, crash: crash}
+				m.SetFail(f.fail)
+				err := k.Set(ctx, "id1", "ssh_key", tc.new)
+				m.SetFail(nil)
+				if f.hit == "" {
+					break // the overwrite has fewer than n writes
+				}
+				// A failed part write takes its parts back. A failed switch
+				// may have landed late, so its parts stay for the retry.
+				left := m.Keys("relink-test")
+				if err != nil && !crash && f.item != "id1/ssh_key" && !slices.Equal(left, before) {
+					t.Errorf("%s: failed Set left %q; want %q as before", name, left, before)
+				}
+				for _, item := range left {
+					if !slices.Contains(before, item) && !slices.Contains(want, item) {
+						t.Errorf("%s: failed Set left %q, part of neither value", name, item)
+					}
+				}
+				got, gerr := k.Get(ctx, "id1", "ssh_key")
+				switch {
+				case gerr != nil:
+					t.Errorf("%s: Get got %v; want the old or the new value", name, gerr)
+				case err != nil && got != tc.old:
+					t.Errorf("%s: Set failed (%v) but Get got %d bytes; want the old %d", name, err, len(got), len(tc.old))
+				case got != tc.old && got != tc.new:
+					t.Errorf("%s: Get got %d bytes; want the old or the new value", name, len(got))
+				}
+				if err := k.Set(ctx, "id1", "ssh_key", tc.new); err != nil {
+					t.Fatalf("%s: Set after recovery: %v", name, err)
+				}
+				if got, err := k.Get(ctx, "id1", "ssh_key"); err != nil || got != tc.new {
+					t.Errorf("%s: after recovery got %d bytes, %v; want the new value", name, len(got), err)
+				}
+				// Only a failed clean-up of the old value can leave parts
+				// behind (the keychain cannot be listed); nothing reads them.
+				if f.hit == "set" {
+					if got := m.Keys("relink-test"); !slices.Equal(got, want) {
+						t.Errorf("%s: keychain holds %q; want %q", name, got, want)
+					}
+				}
+			}
+		}
 	}
 }
 

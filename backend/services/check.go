@@ -106,8 +106,10 @@ func keychainErr(err error) error {
 		return health.ErrCredentialMissing
 	case errors.Is(err, secrets.ErrLocked):
 		return health.ErrKeychainLocked
-	case errors.Is(err, secrets.ErrUnavailable), errors.Is(err, secrets.ErrTimeout):
+	case errors.Is(err, secrets.ErrUnavailable):
 		return health.ErrKeychainUnavailable
+	case errors.Is(err, secrets.ErrTimeout):
+		return health.ErrKeychainTimeout
 	}
 	return err
 }

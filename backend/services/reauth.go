@@ -341,7 +341,7 @@ func (s *Service) SubmitSecret(ctx context.Context, id, secret string) (Integrat
 		return s.View(in), err
 	}
 	if err := s.secrets.Set(ctx, id, secretSlot(in.Kind), secret); err != nil {
-		return s.View(in), err
+		return s.secretNotSaved(ctx, in, err)
 	}
 	var out integration.Integration
 	now := s.clock.Now().UTC()
@@ -357,6 +357,24 @@ func (s *Service) SubmitSecret(ctx context.Context, id, secret string) (Integrat
 		return s.View(in), err
 	}
 	return s.View(out), nil
+}
+
+// secretNotSaved records a secret the provider accepted but the keychain
+// did not keep; the previous one is still there. A locked, unavailable or
+// slow keychain becomes the integration's state, so the user sees what to
+// fix rather than the state from before the repair.
+func (s *Service) secretNotSaved(ctx context.Context, in integration.Integration, err error) (IntegrationView, error) {
+	v := errResult(keychainErr(err)).verdict
+	if v.Cause != integration.CauseLocalProblem {
+		s.recordError(ctx, in, err)
+		return s.View(in), err
+	}
+	out := in
+	_ = s.mutate(ctx, in.ID, func(x *integration.Integration) (integration.Event, bool) {
+		x.Status, x.Cause, x.Problem = v.Status, v.Cause, v.Problem
+		return integration.Event{Kind: integration.EventError}.WithProblem(historyProblem(err)), true
+	}, &out)
+	return s.View(out), err
 }
 
 func secretSlot(k integration.Kind) string {
