@@ -2,10 +2,7 @@ package services
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -44,23 +41,7 @@ func (c callbackTimer) Open(u string) error {
 // The provider answers instantly, so its own time is negligible. Under
 // .ci/with-keyring the keychain is the real Secret Service.
 func BenchmarkOAuthCompletion(b *testing.B) {
-	var as *httptest.Server
-	as = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/.well-known/oauth-authorization-server":
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"issuer":"`+as.URL+`","authorization_endpoint":"`+as.URL+`/authorize","token_endpoint":"`+as.URL+`/token","userinfo_endpoint":"`+as.URL+`/me","code_challenge_methods_supported":["S256"]}`)
-		case "/authorize":
-			q := r.URL.Query()
-			http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {"c"}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
-		case "/token":
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"access_token":"at","refresh_token":"rt","token_type":"Bearer","expires_in":3600,"scope":"openid"}`)
-		case "/me":
-			io.WriteString(w, `{"email":"bench@example.com","scope":"openid"}`)
-		}
-	}))
-	defer as.Close()
+	as := newOAuthServer(b)
 	dir := b.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(dir, store.DBFile))
 	if err != nil {

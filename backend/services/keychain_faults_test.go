@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"relink/backend/integration"
 	"relink/backend/secrets"
@@ -212,5 +213,40 @@ func TestCheckWhenKeychainLockedUnavailableOrSlow(t *testing.T) {
 				t.Errorf("first check after recovery got %+v, %v; want connected", views, err)
 			}
 		})
+	}
+}
+
+// An OAuth repair whose tokens the keychain cannot store: the window is
+// told why, the integration shows that keychain state with a history
+// event (not the state from before the repair), and once the keychain is
+// back the next repair connects.
+func TestReauthorizeWhenKeychainFails(t *testing.T) {
+	ctx := context.Background()
+	s, mem, _ := newService(t)
+	as := newOAuthServer(t)
+	v, err := s.Add(ctx, AddRequest{Provider: "custom-oauth2", Name: "Analytics", Settings: map[string]string{"issuer": as.URL, "client_id": "relink"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opener = callbackTimer{at: make(chan time.Time, 2)}
+
+	heal := breakKeychain(mem, &keychainFault{op: "set", err: errKeychainLocked})
+	_, err = s.Reauthorize(ctx, v.ID, ReauthOptions{Timeout: 10 * time.Second})
+	heal()
+	if got := integration.AsProblem(err); err == nil || got.Code != "error.keychain_locked" {
+		t.Fatalf("Reauthorize with a locked keychain: got %v; want error.keychain_locked", err)
+	}
+	in, _ := s.store.GetIntegration(ctx, v.ID)
+	if in.Status != integration.StatusError || in.Cause != integration.CauseLocalProblem || in.Problem == nil || in.Problem.Code != "problem.keychain_locked" {
+		t.Errorf("stored state: got %s/%s/%v; want error/local_problem/problem.keychain_locked", in.Status, in.Cause, in.Problem)
+	}
+	page, _ := s.History(ctx, HistoryFilter{IntegrationID: v.ID, Kinds: []string{string(integration.EventError)}})
+	if len(page.Events) == 0 || page.Events[0].Message != "error.keychain_locked" {
+		t.Errorf("history: got %+v; want an error event with error.keychain_locked", page.Events)
+	}
+
+	got, err := s.Reauthorize(ctx, v.ID, ReauthOptions{Timeout: 10 * time.Second})
+	if err != nil || got.Status != integration.StatusConnected {
+		t.Fatalf("after the keychain is back: got %s, %v; want connected", got.Status, err)
 	}
 }

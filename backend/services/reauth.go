@@ -118,7 +118,7 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 		}
 	}
 	if err := s.tokens.Store(ctx, id, tok); err != nil {
-		return s.View(in), err
+		return s.secretNotSaved(ctx, in, err)
 	}
 	var out integration.Integration
 	now := s.clock.Now().UTC()

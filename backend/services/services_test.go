@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -62,6 +63,31 @@ func (kp *keyProvider) set(down bool, keys ...string) {
 	for _, k := range keys {
 		kp.valid[k] = true
 	}
+}
+
+// newOAuthServer is a minimal authorization server answering at once:
+// discovery, an authorization that redirects straight back with a code,
+// tokens and a who-am-I.
+func newOAuthServer(t testing.TB) *httptest.Server {
+	var as *httptest.Server
+	as = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/oauth-authorization-server":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"issuer":"`+as.URL+`","authorization_endpoint":"`+as.URL+`/authorize","token_endpoint":"`+as.URL+`/token","userinfo_endpoint":"`+as.URL+`/me","code_challenge_methods_supported":["S256"]}`)
+		case "/authorize":
+			q := r.URL.Query()
+			http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {"c"}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
+		case "/token":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"access_token":"at","refresh_token":"rt","token_type":"Bearer","expires_in":3600,"scope":"openid"}`)
+		case "/me":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"email":"bench@example.com","scope":"openid"}`)
+		}
+	}))
+	t.Cleanup(as.Close)
+	return as
 }
 
 type recorder struct {
