@@ -268,10 +268,10 @@ func assertIntegrity(t *testing.T, data string) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(data, store.DBFile))
 	if err != nil {
-		t.Fatalf("open the database after the kills: %v", err)
+		t.Fatalf("open the database after the faults: %v", err)
 	}
 	defer st.Close()
 	if got, err := st.IntegrityCheck(ctx); err != nil || got != "ok" {
-		t.Errorf("integrity_check after the kills: got %q, %v; want \"ok\"", got, err)
+		t.Errorf("integrity_check after the faults: got %q, %v; want \"ok\"", got, err)
 	}
 }

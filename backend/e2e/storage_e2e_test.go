@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"io"
 	"net/http"
@@ -137,12 +136,5 @@ func TestStorageFaultsInTheRunningApp(t *testing.T) {
 		ra.stop(t)
 	})
 
-	st, err := store.Open(context.Background(), dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if res, err := st.IntegrityCheck(context.Background()); res != "ok" {
-		t.Errorf("integrity_check after the faults: %q, %v; want ok", res, err)
-	}
+	assertIntegrity(t, data)
 }
