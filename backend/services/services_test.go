@@ -67,14 +67,14 @@ func (kp *keyProvider) set(down bool, keys ...string) {
 
 // newOAuthServer is a minimal authorization server answering at once:
 // discovery, an authorization that redirects straight back with a code,
-// tokens and a who-am-I.
+// tokens, revocation and a who-am-I.
 func newOAuthServer(t testing.TB) *httptest.Server {
 	var as *httptest.Server
 	as = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/.well-known/oauth-authorization-server":
 			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"issuer":"`+as.URL+`","authorization_endpoint":"`+as.URL+`/authorize","token_endpoint":"`+as.URL+`/token","userinfo_endpoint":"`+as.URL+`/me","code_challenge_methods_supported":["S256"]}`)
+			io.WriteString(w, `{"issuer":"`+as.URL+`","authorization_endpoint":"`+as.URL+`/authorize","token_endpoint":"`+as.URL+`/token","revocation_endpoint":"`+as.URL+`/revoke","userinfo_endpoint":"`+as.URL+`/me","code_challenge_methods_supported":["S256"]}`)
 		case "/authorize":
 			q := r.URL.Query()
 			http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {"c"}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
@@ -375,5 +375,41 @@ func TestFailureConfirmedAcrossProcesses(t *testing.T) {
 	views, _ := fresh.Check(ctx, v.ID)
 	if views[0].Status != integration.StatusError {
 		t.Errorf("second failure in another process got %s; want error", views[0].Status)
+	}
+}
+
+// TestRemoveWhileOfflineStillDeletesLocally: revoking at the provider is
+// best effort; with the provider unreachable the removal still deletes
+// the keychain items and the row, keeps the history, and says revocation
+// did not happen.
+func TestRemoveWhileOfflineStillDeletesLocally(t *testing.T) {
+	ctx := context.Background()
+	s, mem, _ := newService(t)
+	as := newOAuthServer(t)
+	v, err := s.Add(ctx, AddRequest{Provider: "custom-oauth2", Name: "Analytics", Settings: map[string]string{"issuer": as.URL, "client_id": "relink"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opener = callbackTimer{at: make(chan time.Time, 1)}
+	if got, err := s.Reauthorize(ctx, v.ID, ReauthOptions{Timeout: 10 * time.Second}); err != nil || got.Status != integration.StatusConnected {
+		t.Fatalf("Reauthorize: %s, %v; want connected", got.Status, err)
+	}
+	as.Close() // offline from here on
+	// A fresh service, as after a restart: no discovery metadata cached.
+	s = New(Config{Store: s.store, Secrets: s.secrets, Catalog: s.catalog, I18n: s.i18n, DataDir: s.dataDir})
+
+	res, err := s.Remove(ctx, v.ID)
+	if err != nil || res.Revoked || res.Problem == nil {
+		t.Fatalf("Remove offline: %+v, %v; want no error, not revoked, a problem saying why", res, err)
+	}
+	if mem.Len() != 0 {
+		t.Errorf("%d keychain items left after an offline remove; want 0", mem.Len())
+	}
+	if _, err := s.store.GetIntegration(ctx, v.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("integration after remove: %v; want ErrNotFound", err)
+	}
+	page, _ := s.History(ctx, HistoryFilter{Kinds: []string{string(integration.EventRemoved)}})
+	if len(page.Events) != 1 || page.Events[0].Integration != "Analytics" {
+		t.Errorf("history: got %+v; want the removal kept", page.Events)
 	}
 }
