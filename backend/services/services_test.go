@@ -246,7 +246,7 @@ func TestBoundResultsNeverCarrySecrets(t *testing.T) {
 	list, _ := s.ListIntegrations(ctx)
 	page, _ := s.History(ctx, HistoryFilter{})
 	settings, _ := s.Settings(ctx)
-	for _, out := range []any{list, page, settings, s.ListProviders(), rec.blobs} {
+	for _, out := range []any{list, page, settings, s.ListProviders(), s.Storage(), rec.blobs} {
 		b, _ := json.Marshal(out)
 		for _, secret := range []string{"SECRETKEY123", "SECRETKEY456"} {
 			if strings.Contains(string(b), secret) {
@@ -256,7 +256,8 @@ func TestBoundResultsNeverCarrySecrets(t *testing.T) {
 	}
 	// Every exported method of the window binding returns secret-free
 	// types: no field may be named like a credential.
-	for _, typ := range []reflect.Type{reflect.TypeOf(IntegrationView{}), reflect.TypeOf(HistoryPage{}), reflect.TypeOf(ReauthProgress{}), reflect.TypeOf(Settings{})} {
+	for _, typ := range []reflect.Type{reflect.TypeOf(IntegrationView{}), reflect.TypeOf(HistoryPage{}), reflect.TypeOf(ReauthProgress{}),
+		reflect.TypeOf(Settings{}), reflect.TypeOf(StorageView{}), reflect.TypeOf(ReauthStart{}), reflect.TypeOf(RemoveResult{}), reflect.TypeOf(ProviderView{})} {
 		for i := 0; i < typ.NumField(); i++ {
 			n := strings.ToLower(typ.Field(i).Name)
 			if strings.Contains(n, "token") || strings.Contains(n, "secret") || strings.Contains(n, "password") || n == "key" {
