@@ -130,7 +130,7 @@ func TestCLIBadInput(t *testing.T) {
 	dir := t.TempDir()
 	empty, key := filepath.Join(dir, "empty"), filepath.Join(dir, "id_ed25519")
 	os.WriteFile(empty, []byte("\n"), 0o600)
-	os.WriteFile(key, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\n"), 0o600)
+	os.WriteFile(key, []byte("a key file for the test\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "huge"), make([]byte, 1<<16+1), 0o600)
 	apiAdd := []string{"add", "custom-api-key", "--name", "x", "--set", "test_url=" + srv.URL, "--secret-stdin"}
 	for _, tc := range []struct {

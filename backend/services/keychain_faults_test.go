@@ -223,15 +223,10 @@ func TestCheckWhenKeychainLockedUnavailableOrSlow(t *testing.T) {
 func TestReauthorizeWhenKeychainFails(t *testing.T) {
 	ctx := context.Background()
 	s, mem, _ := newService(t)
-	as := newOAuthServer(t)
-	v, err := s.Add(ctx, AddRequest{Provider: "custom-oauth2", Name: "Analytics", Settings: map[string]string{"issuer": as.URL, "client_id": "relink"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.opener = callbackTimer{at: make(chan time.Time, 2)}
+	v, _ := addOAuth(t, s)
 
 	heal := breakKeychain(mem, &keychainFault{op: "set", err: errKeychainLocked})
-	_, err = s.Reauthorize(ctx, v.ID, ReauthOptions{Timeout: 10 * time.Second})
+	_, err := s.Reauthorize(ctx, v.ID, ReauthOptions{Timeout: 10 * time.Second})
 	heal()
 	if got := integration.AsProblem(err); err == nil || got.Code != "error.keychain_locked" {
 		t.Fatalf("Reauthorize with a locked keychain: got %v; want error.keychain_locked", err)

@@ -90,6 +90,19 @@ func newOAuthServer(t testing.TB) *httptest.Server {
 	return as
 }
 
+// addOAuth adds an OAuth integration on a fresh newOAuthServer, with a
+// browser that completes authorizations on its own.
+func addOAuth(t *testing.T, s *Service) (IntegrationView, *httptest.Server) {
+	t.Helper()
+	as := newOAuthServer(t)
+	v, err := s.Add(context.Background(), AddRequest{Provider: "custom-oauth2", Name: "Analytics", Settings: map[string]string{"issuer": as.URL, "client_id": "relink"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.opener = callbackTimer{at: make(chan time.Time, 4)}
+	return v, as
+}
+
 type recorder struct {
 	mu     sync.Mutex
 	events []string
@@ -386,12 +399,7 @@ func TestFailureConfirmedAcrossProcesses(t *testing.T) {
 func TestRemoveWhileOfflineStillDeletesLocally(t *testing.T) {
 	ctx := context.Background()
 	s, mem, _ := newService(t)
-	as := newOAuthServer(t)
-	v, err := s.Add(ctx, AddRequest{Provider: "custom-oauth2", Name: "Analytics", Settings: map[string]string{"issuer": as.URL, "client_id": "relink"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.opener = callbackTimer{at: make(chan time.Time, 1)}
+	v, as := addOAuth(t, s)
 	if got, err := s.Reauthorize(ctx, v.ID, ReauthOptions{Timeout: 10 * time.Second}); err != nil || got.Status != integration.StatusConnected {
 		t.Fatalf("Reauthorize: %s, %v; want connected", got.Status, err)
 	}

@@ -2,11 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -54,7 +54,8 @@ func openWritable(ctx context.Context, path string) (*Store, error, error) {
 // in-memory database, so the app still shows the problem.
 func openReadOnly(ctx context.Context, path string) (*Store, error) {
 	// immutable=1 reads without creating the -shm file a read-only
-	// directory or a full disk would refuse.
+	// directory or a full disk would refuse (it also skips a WAL not yet
+	// checkpointed, so that view may lag the last writes).
 	for _, d := range []string{dsn(path, true), dsn(path, true) + "&immutable=1"} {
 		s, err := openDSN(ctx, path, d)
 		if err != nil {
@@ -67,7 +68,8 @@ func openReadOnly(ctx context.Context, path string) (*Store, error) {
 		}
 		s.Close()
 	}
-	s, err := openDSN(ctx, path, fmt.Sprintf("file:relink-fallback-%d?mode=memory&cache=shared", memoryDBs.Add(1)))
+	// A random name: two stores in one process never share a database.
+	s, err := openDSN(ctx, path, "file:relink-fallback-"+rand.Text()+"?mode=memory&cache=shared")
 	if err != nil {
 		return nil, fmt.Errorf("open in-memory fallback: %w", err)
 	}
@@ -77,9 +79,6 @@ func openReadOnly(ctx context.Context, path string) (*Store, error) {
 	}
 	return s, nil
 }
-
-// memoryDBs names each in-memory fallback, so two stores never share one.
-var memoryDBs atomic.Int64
 
 func openDSN(ctx context.Context, path, d string) (*Store, error) {
 	db, err := sql.Open("sqlite", d)
