@@ -251,8 +251,14 @@ func whoamiStatus(t *testing.T, sb *sandbox, data, name string) int {
 	if r.code != cli.ExitOK {
 		t.Fatalf("token %s: exit %d %s; want %d", name, r.code, r.stderr, cli.ExitOK)
 	}
+	return tokenStatus(t, sb, strings.TrimSpace(r.stdout))
+}
+
+// tokenStatus is the sandbox's answer to /whoami with an access token.
+func tokenStatus(t *testing.T, sb *sandbox, token string) int {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, sb.URL+"/whoami", nil)
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(r.stdout))
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

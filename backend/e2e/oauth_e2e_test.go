@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"relink/backend/catalog"
+	"relink/backend/cli"
 	"relink/backend/i18n"
 	"relink/backend/integration"
 	"relink/backend/oauth"
@@ -200,6 +201,36 @@ func TestOAuthEndToEnd(t *testing.T) {
 		wg.Wait()
 		if got := sb.refreshCount(t) - n; got != 1 {
 			t.Errorf("refresh requests at the server: got %d; want 1", got)
+		}
+	})
+
+	t.Run("window and CLI refreshing at once, one refresh", func(t *testing.T) {
+		sb.control(t, "expire-tokens", "")
+		// The sandbox holds its answer back, so the two surely overlap.
+		sb.control(t, "state", `{"replyDelayMs":300}`)
+		defer sb.control(t, "state", `{"replyDelayMs":0}`)
+		n := sb.refreshCount(t)
+		r.svc = rebuild(t, r, headlessBrowser{})
+		r.keys.Set(ctx, v.ID, tokens.SlotAccess, `{"a":"stale","e":"2000-01-01T00:00:00Z"}`)
+		var window string
+		var werr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			window, werr = r.svc.Token(ctx, v.ID)
+		}()
+		cliTok := relinkCLI(t, r.dataDir, "", "token", v.Name)
+		<-done
+		if werr != nil || cliTok.code != cli.ExitOK {
+			t.Fatalf("window: %v; CLI: exit %d %s; want both to get a token", werr, cliTok.code, cliTok.stderr)
+		}
+		if got := sb.refreshCount(t) - n; got != 1 {
+			t.Errorf("refresh requests at the server: got %d; want 1", got)
+		}
+		for who, tok := range map[string]string{"window": window, "CLI": strings.TrimSpace(cliTok.stdout)} {
+			if got := tokenStatus(t, sb, tok); got != http.StatusOK {
+				t.Errorf("%s token at /whoami: got %d; want 200", who, got)
+			}
 		}
 	})
 
