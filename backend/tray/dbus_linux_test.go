@@ -235,6 +235,35 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Errorf("click on check all = %+v; want %+v", got, want)
 	}
 
+	// A check starts: only the row's label and state change, in place (a
+	// rebuild closes rows a click may be using). The disabled row ignores
+	// a second click, and works again when the check ends.
+	checkRow := rowID(t, rows, "Check all now")
+	tr.Apply(Build(Summary{Items: []Item{{"ga", "Google Analytics", needsReauth}, {"st", "Stripe", connected}}, Checking: true}, en))
+	checking := s.menu()
+	if got := rowID(t, checking, "Checking…"); got != checkRow {
+		t.Errorf("Checking… is row %d; want the Check all now row %d updated in place", got, checkRow)
+	}
+	for _, r := range checking {
+		if r.id == checkRow && r.enabled {
+			t.Errorf("row %q is enabled while checking; want disabled", r.label)
+		}
+	}
+	s.click(checkRow)
+	select {
+	case c := <-clicks:
+		t.Errorf("click on the disabled Checking… row = %+v; want nothing", c)
+	case <-time.After(200 * time.Millisecond):
+	}
+	tr.Apply(broken)
+	if got := rowID(t, s.menu(), "Check all now"); got != checkRow {
+		t.Errorf("Check all now is row %d after the check; want %d", got, checkRow)
+	}
+	s.click(checkRow)
+	if got, want := next(t, clicks), (click{ActionCheckAll, ""}); got != want {
+		t.Errorf("click after the check ended = %+v; want %+v (the click while checking must not count)", got, want)
+	}
+
 	// The integration is repaired while a check runs: new icon, tooltip
 	// and menu, and the old rows are dead.
 	healthy := Build(Summary{Items: []Item{

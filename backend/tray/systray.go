@@ -39,6 +39,8 @@ type Tray struct {
 	// cancel stops the current menu's click handlers; each rebuild gets a
 	// fresh context so a click on a replaced menu never acts.
 	cancel context.CancelFunc
+	// items are the current menu's rows on the bus (nil for separators).
+	items []*systray.MenuItem
 }
 
 // New returns a Tray that calls onAction for each menu click (and with
@@ -114,10 +116,44 @@ func (t *Tray) show(m Model) {
 	if m.Tooltip != t.shown.Tooltip {
 		systray.SetTooltip(m.Tooltip)
 	}
-	if !slices.Equal(m.Menu, t.shown.Menu) || t.cancel == nil {
+	switch {
+	case t.cancel == nil || !sameRows(m.Menu, t.shown.Menu):
 		t.rebuild(m.Menu)
+	case !slices.Equal(m.Menu, t.shown.Menu):
+		t.relabel(m.Menu)
 	}
 	t.shown = m
+}
+
+// sameRows reports whether b's rows do what a's do, so only labels and
+// enabled states differ. Those change in place: fyne.io/systray's
+// ResetMenu closes each row's click channel while its D-Bus handler may
+// be sending a click on it, which panics the process, so the menu is
+// only rebuilt when its rows really change (not on "Checking…").
+func sameRows(a, b []MenuItem) bool {
+	return slices.EqualFunc(a, b, func(x, y MenuItem) bool {
+		return x.Separator == y.Separator && x.Action == y.Action && x.IntegrationID == y.IntegrationID
+	})
+}
+
+// relabel updates rows in place; must be called with t.mu held.
+func (t *Tray) relabel(menu []MenuItem) {
+	for i, it := range menu {
+		mi, was := t.items[i], t.shown.Menu[i]
+		if mi == nil {
+			continue
+		}
+		if it.Label != was.Label {
+			mi.SetTitle(it.Label)
+		}
+		if it.Disabled != was.Disabled {
+			if it.Disabled {
+				mi.Disable()
+			} else {
+				mi.Enable()
+			}
+		}
+	}
 }
 
 func (t *Tray) rebuild(menu []MenuItem) {
@@ -127,7 +163,8 @@ func (t *Tray) rebuild(menu []MenuItem) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.cancel = cancel
 	systray.ResetMenu()
-	for _, it := range menu {
+	t.items = make([]*systray.MenuItem, len(menu))
+	for i, it := range menu {
 		if it.Separator {
 			systray.AddSeparator()
 			continue
@@ -135,25 +172,36 @@ func (t *Tray) rebuild(menu []MenuItem) {
 		mi := systray.AddMenuItem(it.Label, "")
 		if it.Disabled {
 			mi.Disable()
-			continue
 		}
-		go t.handle(ctx, mi.ClickedCh, it.Action, it.IntegrationID)
+		t.items[i] = mi
+		go t.handle(ctx, mi.ClickedCh, i)
 	}
 }
 
-// handle forwards clicks on one menu row until its menu is replaced.
-func (t *Tray) handle(ctx context.Context, clicked <-chan struct{}, a Action, id string) {
+// handle forwards clicks on row i until its menu is replaced. A row that
+// is disabled now (a second click on "Check all now") does nothing.
+func (t *Tray) handle(ctx context.Context, clicked <-chan struct{}, i int) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case _, ok := <-clicked:
-			// ResetMenu closes the old rows' channels, and a click can race
-			// a rebuild: neither may act on a menu the user no longer sees.
-			if !ok || ctx.Err() != nil {
+			if !ok {
 				return
 			}
-			t.onAction(a, id)
+			t.mu.Lock()
+			// ResetMenu closes the old rows' channels, and a click can race
+			// a rebuild: neither may act on a menu the user no longer sees.
+			stale := ctx.Err() != nil
+			var row MenuItem
+			if !stale {
+				row = t.shown.Menu[i]
+			}
+			t.mu.Unlock()
+			if stale || row.Disabled {
+				continue
+			}
+			t.onAction(row.Action, row.IntegrationID)
 		}
 	}
 }
