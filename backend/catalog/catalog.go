@@ -162,6 +162,7 @@ func Load() (*Catalog, error) {
 // validates every entry.
 func Parse(files map[string][]byte) (*Catalog, error) {
 	c := &Catalog{byID: map[string]int{}}
+	patterns := patternCache{}
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -178,7 +179,7 @@ func Parse(files map[string][]byte) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog %s: trailing data after the array", n)
 		}
 		for _, p := range ps {
-			if err := p.validate(); err != nil {
+			if err := p.validate(patterns); err != nil {
 				return nil, fmt.Errorf("catalog %s: provider %q: %w", n, p.ID, err)
 			}
 			if _, dup := c.byID[p.ID]; dup {

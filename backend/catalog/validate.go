@@ -24,7 +24,23 @@ var (
 // an entry's extraParams must not override them.
 var oauthReserved = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "nonce"}
 
-func (p *Provider) validate() error {
+// patternCache compiles each field pattern once per catalog: many fields
+// share one, and a counted repetition like {1,256} is costly to compile
+// (it was most of the start-up's catalog time).
+type patternCache map[string]*regexp.Regexp
+
+func (c patternCache) compile(pattern string) (*regexp.Regexp, error) {
+	if re, ok := c[pattern]; ok {
+		return re, nil
+	}
+	re, err := regexp.Compile("^(?:" + pattern + ")$")
+	if err == nil {
+		c[pattern] = re
+	}
+	return re, err
+}
+
+func (p *Provider) validate(patterns patternCache) error {
 	if !idRE.MatchString(p.ID) {
 		return errors.New("id must be 2-41 lowercase letters, digits and dashes")
 	}
@@ -54,7 +70,7 @@ func (p *Provider) validate() error {
 			return fmt.Errorf("help %s: %w", cause, err)
 		}
 	}
-	if err := p.validateFields(); err != nil {
+	if err := p.validateFields(patterns); err != nil {
 		return err
 	}
 	for _, r := range p.Lifetimes.When {
@@ -91,7 +107,7 @@ func (p *Provider) validate() error {
 	return nil
 }
 
-func (p *Provider) validateFields() error {
+func (p *Provider) validateFields(patterns patternCache) error {
 	seen := map[string]bool{}
 	for i := range p.Fields {
 		f := &p.Fields[i]
@@ -125,7 +141,7 @@ func (p *Provider) validateFields() error {
 			return fmt.Errorf("field %s: a password field must be secret", f.Key)
 		}
 		if f.Pattern != "" {
-			re, err := regexp.Compile("^(?:" + f.Pattern + ")$")
+			re, err := patterns.compile(f.Pattern)
 			if err != nil {
 				return fmt.Errorf("field %s: pattern: %w", f.Key, err)
 			}
