@@ -5,11 +5,13 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"relink/backend/health"
 	"relink/backend/i18n"
+	"relink/backend/integration"
 	"relink/backend/services"
 	"relink/backend/store"
 )
@@ -134,11 +136,15 @@ func (m *Monitor) shell() *shell {
 	return sh
 }
 
+// problemText identifies a storage problem by what the user is told (code
+// and params), not the error text: a retry's error can name a fresh temp
+// file each time, which must not count as a new problem to notify about.
 func problemText(err error) string {
 	if err == nil {
 		return ""
 	}
-	return err.Error()
+	p := integration.AsProblem(err)
+	return p.Code + fmt.Sprint(p.Params)
 }
 
 func (m *Monitor) run(f func()) {

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -107,4 +108,25 @@ func TestChecksWaitWhileReadOnlyAndStartOnRecovery(t *testing.T) {
 	}
 	cancel()
 	m.wg.Wait()
+}
+
+func TestProblemTextIgnoresTheErrorsOwnWording(t *testing.T) {
+	ro := func(cause string) error {
+		return integration.NewError(store.ErrReadOnly, errors.New(cause), "error.db_read_only", "path", "/data")
+	}
+	tests := []struct {
+		name string
+		a, b error
+		same bool
+	}{
+		{"same problem, another temp file", ro("open /data/.relink-write-test-1: read-only file system"), ro("open /data/.relink-write-test-2: read-only file system"), true},
+		{"another folder", ro("x"), integration.NewError(store.ErrReadOnly, nil, "error.db_read_only", "path", "/other"), false},
+		{"another problem", ro("x"), integration.NewError(store.ErrDiskFull, nil, "error.db_disk_full"), false},
+		{"none and one", nil, ro("x"), false},
+	}
+	for _, tt := range tests {
+		if got := problemText(tt.a) == problemText(tt.b); got != tt.same {
+			t.Errorf("%s: same = %v; want %v", tt.name, got, tt.same)
+		}
+	}
 }
