@@ -133,6 +133,9 @@ func classifyErr(o Observation) Verdict {
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var recErr tls.RecordHeaderError
+	if sv, ok := sshVerdict(err); ok {
+		return sv
+	}
 	switch {
 	case errors.Is(err, ErrKeychainLocked):
 		return v(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_locked")
@@ -144,12 +147,6 @@ func classifyErr(o Observation) Verdict {
 		return v(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_timeout")
 	case errors.Is(err, ErrCredentialMissing):
 		return v(integration.StatusNeedsReauth, integration.CauseTokenExpired, "problem.credential_missing")
-	case errors.Is(err, ErrHostKeyChanged):
-		var p *integration.Problem
-		if errors.As(err, &p) {
-			return Verdict{Status: integration.StatusError, Cause: integration.CauseLocalProblem, Problem: p}
-		}
-		return v(integration.StatusError, integration.CauseLocalProblem, "problem.ssh_host_key_changed")
 	case errors.Is(err, ErrBodyTooLarge):
 		return v(integration.StatusError, integration.CauseProviderIssue, "problem.response_too_large")
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
@@ -206,7 +203,7 @@ func NetworkFailure(v Verdict) bool {
 		return false
 	}
 	switch v.Problem.Code {
-	case "problem.dns", "problem.offline", "problem.connection_refused", "problem.timeout":
+	case "problem.dns", "problem.offline", "problem.connection_refused", "problem.timeout", "problem.ssh_unreachable":
 		return true
 	}
 	return false
