@@ -52,7 +52,7 @@ func commands() []command {
 		{"add", "PROVIDER --name NAME [--set KEY=VALUE]... [--secret-stdin] [--secret-file FIELD=PATH]... [--no-auth] [--no-browser]", "cli.help.add", runAdd},
 		{"list", "[--json]", "cli.help.list", runList},
 		{"check", "[NAME|ID]... [--json]", "cli.help.check", runCheck},
-		{"reauth", "NAME|ID [--no-browser] [--device] [--secret-stdin]", "cli.help.reauth", runReauth},
+		{"reauth", "NAME|ID [--no-browser] [--device] [--secret-stdin] [--accept-host-key SHA256:…]", "cli.help.reauth", runReauth},
 		{"token", "NAME|ID", "cli.help.token", runToken},
 		{"history", "[NAME|ID] [--since DURATION] [--limit N] [--json]", "cli.help.history", runHistory},
 		{"remove", "NAME|ID [--yes]", "cli.help.remove", runRemove},

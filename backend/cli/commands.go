@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"relink/backend/health"
 	"relink/backend/integration"
 	"relink/backend/services"
 )
@@ -23,6 +24,7 @@ type Core interface {
 	Add(ctx context.Context, req services.AddRequest) (services.IntegrationView, error)
 	Reauthorize(ctx context.Context, id string, opts services.ReauthOptions) (services.IntegrationView, error)
 	SubmitSecret(ctx context.Context, id, secret string) (services.IntegrationView, error)
+	AcceptHostKey(ctx context.Context, id, fingerprint string) (services.IntegrationView, error)
 	Check(ctx context.Context, ids ...string) ([]services.IntegrationView, error)
 	Token(ctx context.Context, id string) (string, error)
 	History(ctx context.Context, f services.HistoryFilter) (services.HistoryPage, error)
@@ -277,17 +279,28 @@ func runCheck(ctx context.Context, c *cmdCtx) int {
 
 func runReauth(ctx context.Context, c *cmdCtx) int {
 	var noBrowser, device, secretStdin bool
+	var hostKey string
 	pos, code, ok := c.flags("reauth", func(fs *flag.FlagSet) {
 		fs.BoolVar(&noBrowser, "no-browser", false, c.t("cli.flag.no_browser"))
 		fs.BoolVar(&device, "device", false, c.t("cli.flag.device"))
 		fs.BoolVar(&secretStdin, "secret-stdin", false, c.t("cli.flag.secret_stdin"))
+		fs.StringVar(&hostKey, "accept-host-key", "", c.t("cli.flag.accept_host_key"))
 	})
 	if !ok {
 		return code
 	}
+	if hostKey != "" && !health.ValidFingerprint(hostKey) {
+		return c.fail(usage("cli.error.fingerprint_format", "value", hostKey))
+	}
 	v, err := c.one(ctx, pos)
 	if err != nil {
 		return c.fail(err)
+	}
+	if hostKey != "" {
+		if v, err = c.core.AcceptHostKey(ctx, v.ID, hostKey); err != nil {
+			return c.fail(err)
+		}
+		return c.printResult(v)
 	}
 	if v.Kind != integration.KindOAuth2 {
 		if !secretStdin && isTerminal(c.env.Stdin) {

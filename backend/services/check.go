@@ -89,7 +89,7 @@ func (s *Service) probe1(ctx context.Context, in integration.Integration) probeR
 		if err != nil {
 			return errResult(keychainErr(err))
 		}
-		return s.probeDB(ctx, in, p, pw)
+		return s.probeDB(ctx, in, p, pw, "")
 	}
 	return errResult(errors.New("unknown kind"))
 }
@@ -123,7 +123,9 @@ func (s *Service) probeKey(ctx context.Context, in integration.Integration, p ca
 	return probeResult{verdict: health.Classify(o), obs: o}
 }
 
-func (s *Service) probeDB(ctx context.Context, in integration.Integration, p catalog.Provider, password string) probeResult {
+// probeDB checks a database; sshKey is a bastion key not yet in the
+// keychain (while adding), else the keychain's is used.
+func (s *Service) probeDB(ctx context.Context, in integration.Integration, p catalog.Provider, password, sshKey string) probeResult {
 	st := in.Settings
 	port, _ := strconv.Atoi(st["port"])
 	var tables []string
@@ -134,21 +136,32 @@ func (s *Service) probeDB(ctx context.Context, in integration.Integration, p cat
 	}
 	req := health.DBRequest{Engine: p.Engine, Host: st["host"], Port: port, Database: st["database"],
 		User: st["user"], Password: password, TLSMode: st["tls_mode"], Schema: st["schema"], Tables: tables}
-	pinKey := "ssh.pin." + in.ID
-	if st["ssh_host"] != "" {
-		key, err := s.secrets.Get(ctx, in.ID, SlotSSHKey)
-		if err != nil {
-			return errResult(keychainErr(err))
+	if cfg, ok := bastionOf(in); ok {
+		key := sshKey
+		if key == "" {
+			var err error
+			if key, err = s.secrets.Get(ctx, in.ID, SlotSSHKey); err != nil {
+				return errResult(keychainErr(err))
+			}
 		}
-		pin, _, _ := s.store.Setting(ctx, pinKey)
-		sshPort, _ := strconv.Atoi(st["ssh_port"])
-		req.SSH = &health.SSHConfig{Host: st["ssh_host"], Port: sshPort, User: st["ssh_user"], PrivateKey: key, KnownKey: pin}
+		pin, _, err := s.store.Setting(ctx, pinKey(in.ID))
+		if err != nil {
+			// Without the pin a changed key would pass as a first use.
+			return errResult(err)
+		}
+		cfg.PrivateKey, cfg.KnownKey = key, pin
+		req.SSH = &cfg
 	}
 	o := health.ProbeDB(ctx, req)
 	if req.SSH != nil && req.SSH.KnownKey == "" && o.SSHHostKey != "" && o.Err == nil {
 		// Trust on first use: pin the bastion's key; a later change is
 		// reported, never accepted silently.
-		s.store.SetSetting(ctx, pinKey, o.SSHHostKey)
+		if err := s.store.SetSetting(ctx, pinKey(in.ID), o.SSHHostKey); err != nil {
+			// Connected, but the next check could not tell a changed key
+			// from a first use: this computer's storage is the problem.
+			return probeResult{obs: o, verdict: health.Verdict{Status: integration.StatusError, Cause: integration.CauseLocalProblem,
+				Problem: integration.NewProblem("problem.ssh_host_key_not_enrolled", "host", req.SSH.Host)}}
+		}
 	}
 	return probeResult{verdict: health.Classify(o), obs: o}
 }

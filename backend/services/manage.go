@@ -60,15 +60,19 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", p.SecretField())
 		}
 		slot = secretSlot(p.Kind)
-		if res, err = s.verifySecret(ctx, in, secret); err != nil {
-			return IntegrationView{}, err
-		}
-		in.Status, in.Cause, in.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem
-		in.Account, in.LastChecked, in.LastHealthy = res.obs.Account, now, now
 	}
 	extra, err := extraSecrets(p, req.Secrets, slot)
 	if err != nil {
 		return IntegrationView{}, err
+	}
+	if p.Kind != integration.KindOAuth2 {
+		// The bastion key is not in the keychain yet: the probe gets it
+		// directly, so a database behind a bastion can be added at all.
+		if res, err = s.verifySecret(ctx, in, secret, extra[SlotSSHKey]); err != nil {
+			return IntegrationView{}, err
+		}
+		in.Status, in.Cause, in.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem
+		in.Account, in.LastChecked, in.LastHealthy = res.obs.Account, now, now
 	}
 	if slot != "" {
 		extra[slot] = secret

@@ -296,9 +296,10 @@ func (s *Service) ConfirmAccount(attemptID string, accept bool) error {
 	return nil
 }
 
-// verifySecret probes with a candidate secret; only a healthy answer
-// (connected or degraded) lets it be saved.
-func (s *Service) verifySecret(ctx context.Context, in integration.Integration, secret string) (probeResult, error) {
+// verifySecret probes with a candidate secret (and, while adding, a
+// candidate bastion key); only a healthy answer (connected or degraded)
+// lets it be saved.
+func (s *Service) verifySecret(ctx context.Context, in integration.Integration, secret, sshKey string) (probeResult, error) {
 	p, err := s.provider(in)
 	if err != nil {
 		return probeResult{}, err
@@ -308,7 +309,7 @@ func (s *Service) verifySecret(ctx context.Context, in integration.Integration, 
 	case integration.KindAPIKey:
 		res = s.probeKey(ctx, in, p, secret)
 	case integration.KindDatabase:
-		res = s.probeDB(ctx, in, p, secret)
+		res = s.probeDB(ctx, in, p, secret, sshKey)
 	default:
 		return probeResult{}, integration.NewProblem("error.not_oauth")
 	}
@@ -335,7 +336,7 @@ func (s *Service) SubmitSecret(ctx context.Context, id, secret string) (Integrat
 	if secret == "" {
 		return s.View(in), integration.NewProblem("error.secret_required", "field", secretSlot(in.Kind))
 	}
-	res, err := s.verifySecret(ctx, in, secret)
+	res, err := s.verifySecret(ctx, in, secret, "")
 	if err != nil {
 		s.recordError(ctx, in, err)
 		return s.View(in), err
