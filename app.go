@@ -177,6 +177,12 @@ func (a *App) SubmitSecret(id, secret string) (services.IntegrationView, error) 
 	return result(a.svc.SubmitSecret(a.ctx, id, secret))
 }
 
+// AcceptHostKey trusts a bastion's new host key (exactly the fingerprint
+// shown) and checks the integration again.
+func (a *App) AcceptHostKey(id, fingerprint string) (services.IntegrationView, error) {
+	return result(a.svc.AcceptHostKey(a.ctx, id, fingerprint))
+}
+
 func (a *App) CheckNow(ids []string) ([]services.IntegrationView, error) {
 	return result(a.svc.Check(a.ctx, ids...))
 }

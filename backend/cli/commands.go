@@ -178,6 +178,20 @@ func (c *cmdCtx) printResult(v services.IntegrationView) int {
 	return ExitOK
 }
 
+// printHostKeyChanges shows both fingerprints of each changed bastion key
+// and the exact command that accepts the new one.
+func (c *cmdCtx) printHostKeyChanges(views []services.IntegrationView) {
+	if c.json {
+		return
+	}
+	for _, v := range views {
+		if p := v.Problem; p != nil && p.Code == "problem.ssh_host_key_changed" {
+			fmt.Fprintf(c.env.Stdout, "\n%s: %s\n  %s\n", v.Name, c.env.I18n.Problem(c.lang, p),
+				c.t("cli.msg.accept_host_key", "name", v.Name, "new", p.Params["new"]))
+		}
+	}
+}
+
 func runList(ctx context.Context, c *cmdCtx) int {
 	pos, code, ok := c.flags("list", nil)
 	if !ok {
@@ -269,6 +283,7 @@ func runCheck(ctx context.Context, c *cmdCtx) int {
 	if rc := c.printTable(views); rc != ExitOK {
 		return rc
 	}
+	c.printHostKeyChanges(views)
 	for _, v := range views {
 		if integration.NeedsAttention(v.Status) {
 			return ExitAttention

@@ -10,7 +10,7 @@ import HistoryList from './HistoryList.svelte';
 import HistoryView from './HistoryView.svelte';
 import StorageBanner from './StorageBanner.svelte';
 import App from '../App.svelte';
-import { fakeBackend, fakeRuntime, sample, sampleIntegrations } from '../lib/fakeBackend';
+import { fakeBackend, fakeRuntime, hostKeySample, sample, sampleIntegrations } from '../lib/fakeBackend';
 import { bump, setLanguage } from '../lib/i18n.svelte';
 import { store, subscribe } from '../lib/state.svelte';
 import type { AddRequest, HistoryEvent, HistoryFilter, IntegrationView } from '../lib/types';
@@ -558,5 +558,47 @@ describe('App', () => {
     await waitFor(() => expect(within(panel).getAllByTestId('history-event').length).toBeGreaterThan(0));
     await fireEvent.keyDown(window, { key: 'Escape' });
     expect(screen.queryByTestId('detail-panel')).toBeNull();
+  });
+});
+
+describe('HostKeyRepair (detail panel)', () => {
+  beforeEach(() => install(structuredClone([...sampleIntegrations, hostKeySample])));
+  it('shows both fingerprints and accepts only after confirming, sending the key shown', async () => {
+    const item = structuredClone(hostKeySample);
+    const { default: DetailPanel } = await import('./DetailPanel.svelte');
+    render(DetailPanel, { item, onclose: noop, onreauth: noop, onedit: noop, onremove: noop });
+    const block = screen.getByTestId('host-key');
+    expect(within(block).getByTestId('host-key-old').textContent).toBe(item.problem!.params!.old);
+    expect(within(block).getByTestId('host-key-new').textContent).toBe(item.problem!.params!.new);
+    expect(block.textContent).toContain('someone may be intercepting');
+
+    await fireEvent.click(screen.getByTestId('host-key-accept'));
+    const dialog = screen.getByTestId('host-key-dialog');
+    expect(within(dialog).getByTestId('host-key-confirm-fingerprint').textContent).toBe(item.problem!.params!.new);
+    await fireEvent.click(within(dialog).getByText('Cancel'));
+    expect(backend.calls.some((c) => c.startsWith('AcceptHostKey'))).toBe(false);
+
+    await fireEvent.click(screen.getByTestId('host-key-accept'));
+    await fireEvent.click(screen.getByTestId('host-key-confirm'));
+    await waitFor(() => expect(backend.calls).toContain(`AcceptHostKey:pg-ssh:${item.problem!.params!.new}`));
+    await waitFor(() => expect(screen.queryByTestId('host-key-dialog')).toBeNull());
+  });
+
+  it('keeps the dialog open with the reason when the backend refuses', async () => {
+    const item = structuredClone(hostKeySample);
+    item.problem!.params!.new = 'SHA256:' + 'B'.repeat(43);
+    const { default: DetailPanel } = await import('./DetailPanel.svelte');
+    render(DetailPanel, { item, onclose: noop, onreauth: noop, onedit: noop, onremove: noop });
+    await fireEvent.click(screen.getByTestId('host-key-accept'));
+    await fireEvent.click(screen.getByTestId('host-key-confirm'));
+    const err = await screen.findByTestId('host-key-error');
+    expect(err.textContent).toContain('Nothing was changed');
+    expect(screen.getByTestId('host-key-dialog')).toBeTruthy();
+  });
+
+  it('is not shown for other problems', async () => {
+    const { default: DetailPanel } = await import('./DetailPanel.svelte');
+    render(DetailPanel, { item: byId('my-1'), onclose: noop, onreauth: noop, onedit: noop, onremove: noop });
+    expect(screen.queryByTestId('host-key')).toBeNull();
   });
 });

@@ -14,6 +14,7 @@ export interface Backend {
   CancelReauth(attemptId: string): Promise<boolean>;
   ConfirmAccount(attemptId: string, accept: boolean): Promise<boolean>;
   SubmitSecret(id: string, secret: string): Promise<IntegrationView>;
+  AcceptHostKey(id: string, fingerprint: string): Promise<IntegrationView>;
   CheckNow(ids: string[]): Promise<IntegrationView[]>;
   SetPaused(id: string, paused: boolean): Promise<IntegrationView>;
   History(f: HistoryFilter): Promise<HistoryPage>;
@@ -87,6 +88,7 @@ export const api = {
   cancelReauth: (attemptId: string) => call((b) => b.CancelReauth(attemptId)),
   confirmAccount: (attemptId: string, accept: boolean) => call((b) => b.ConfirmAccount(attemptId, accept)),
   submitSecret: (id: string, secret: string) => call((b) => b.SubmitSecret(id, secret)),
+  acceptHostKey: (id: string, fingerprint: string) => call((b) => b.AcceptHostKey(id, fingerprint)),
   checkNow: (ids: string[]) => call((b) => b.CheckNow(ids)),
   setPaused: (id: string, paused: boolean) => call((b) => b.SetPaused(id, paused)),
   history: (f: HistoryFilter) => call((b) => b.History(f)),

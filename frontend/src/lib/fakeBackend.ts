@@ -48,6 +48,13 @@ export const sampleIntegrations: IntegrationView[] = [
   }),
 ];
 
+// A database whose SSH bastion presents a new host key (kept out of
+// sampleIntegrations, whose counts other tests assert).
+export const hostKeySample = sample('pg-ssh', 'Orders replica', 'postgres', 'PostgreSQL', 'needs_reauth', 'account_changed', {
+  kind: 'database', group: 'database', account: 'reader', settings: { host: '10.0.3.7', port: '5432', database: 'orders', user: 'reader', ssh_host: 'bastion.acme.example', ssh_user: 'relink' },
+  problem: { code: 'problem.ssh_host_key_changed', params: { old: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8', new: 'SHA256:Q3pLc0kH1rVb8VnTn1r2b0eI3yqQ0dJ4cX9mUaZ7sW4' } },
+});
+
 // Long enough to prove that names and accounts ellipsize, not overflow.
 export const longSample = sample(
   'long-1', 'Salesforce EMEA Marketing Cloud — production replica (read-only reporting)', 'salesforce-sandbox', 'Salesforce (sandbox)', 'connected', '',
@@ -196,6 +203,13 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
       if (secret === 'wrong') throw JSON.stringify({ code: 'error.secret_rejected', params: { reason: 'HTTP 401' } });
       return put(healthy(find(id)));
     },
+    AcceptHostKey: async (id, fingerprint) => {
+      calls.push(`AcceptHostKey:${id}:${fingerprint}`);
+      const v = find(id);
+      const shown = v.problem?.params?.new;
+      if (fingerprint !== shown) throw JSON.stringify({ code: 'error.host_key_mismatch', params: { given: fingerprint, shown: shown ?? '' } });
+      return put(healthy(v));
+    },
     CheckNow: async (ids) => {
       calls.push(`CheckNow:${ids.join(',')}`);
       return items.filter((v) => !ids.length || ids.includes(v.id)).map((v) => put({ ...v, lastChecked: new Date().toISOString() }));
@@ -241,7 +255,7 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
 /** installFakeBackend wires the fake into window for the dev preview; ?empty starts with no integrations. */
 export function installFakeBackend() {
   const rt = fakeRuntime();
-  const items = new URLSearchParams(location.search).has('empty') ? [] : structuredClone([...sampleIntegrations, longSample]);
+  const items = new URLSearchParams(location.search).has('empty') ? [] : structuredClone([...sampleIntegrations, hostKeySample, longSample]);
   window.go = { main: { App: fakeBackend(items, rt.emit) } };
   window.runtime = rt.runtime;
   // The screenshot script drives reauthorization stages through this.
