@@ -109,7 +109,15 @@ type Probe struct {
 	ScopesPath     string `json:"scopesPath,omitempty"`
 	ScopesHeader   string `json:"scopesHeader,omitempty"`
 	ScopeSeparator string `json:"scopeSeparator,omitempty"`
+	// Interpret names a provider-specific reading of a 2xx answer beyond
+	// who-am-I: "update-cycle" is Commerce Intelligence's Update Cycle
+	// Status (the last completed data update and its time zone).
+	Interpret string `json:"interpret,omitempty"`
 }
+
+// InterpretUpdateCycle marks a probe answering with Commerce
+// Intelligence's Update Cycle Status.
+const InterpretUpdateCycle = "update-cycle"
 
 // Provider is one catalog entry.
 type Provider struct {
@@ -128,11 +136,17 @@ type Provider struct {
 	OAuth     *OAuth    `json:"oauth,omitempty"`
 	Probe     *Probe    `json:"probe,omitempty"`
 	Lifetimes Lifetimes `json:"lifetimes"`
+	// MinInterval is the least time between two probes the provider asks
+	// for (scheduled checks and "Check now" alike); zero means none.
+	MinInterval Duration `json:"minInterval,omitempty"`
 	// Docs is where a new OAuth client or API key is created.
 	Docs string `json:"docs"`
 	// Help maps a cause to the page that fixes it.
-	Help    map[string]string `json:"help,omitempty"`
-	Support string            `json:"support"`
+	Help map[string]string `json:"help,omitempty"`
+	// IntegrationsPage is where a platform's own integrations (the ones it
+	// holds credentials for, which Relink cannot reauthorize) are repaired.
+	IntegrationsPage string `json:"integrationsPage,omitempty"`
+	Support          string `json:"support"`
 }
 
 // Catalog is the loaded, validated set of providers.

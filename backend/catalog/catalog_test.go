@@ -33,7 +33,7 @@ var sampleSettings = map[string]string{
 	"client_id": "relink-client.apps.example", "shop": "my-store", "subdomain": "acme", "tenant": "contoso.onmicrosoft.com",
 	"email": "admin@example.com", "username": "svc.1a2b.mp-service-account", "project_id": "12345",
 	"host": "db.example.com", "database": "analytics", "user": "relink_ro", "schema": "public", "tables": "orders, customers",
-	"ssh_host": "bastion.example.com", "ssh_user": "tunnel",
+	"ssh_host": "bastion.example.com", "ssh_user": "tunnel", "ci_client_id": "194",
 	"issuer": "https://id.example.com", "authorization_endpoint": "https://id.example.com/authorize",
 	"token_endpoint": "https://id.example.com/token", "revocation_endpoint": "https://id.example.com/revoke",
 	"scopes": "openid email", "userinfo_url": "https://id.example.com/userinfo",
@@ -54,7 +54,7 @@ func TestEveryEntryLoads(t *testing.T) {
 	c := load(t)
 	want := []string{"google-analytics", "google-ads", "salesforce", "salesforce-sandbox", "hubspot", "shopify", "microsoft",
 		"meta-ads", "quickbooks", "xero", "zendesk", "adobe-analytics", "stripe", "zendesk-token", "mixpanel", "klaviyo",
-		"recurly", "postgres", "mysql", "sqlserver", "custom-oauth2", "custom-api-key"}
+		"recurly", "postgres", "mysql", "sqlserver", "custom-oauth2", "custom-api-key", "commerce-intelligence", "commerce-intelligence-import"}
 	for _, id := range want {
 		if _, ok := c.Get(id); !ok {
 			t.Errorf("Get(%q) missing; want it in the catalog", id)

@@ -62,6 +62,11 @@ func (p *Provider) validate(patterns patternCache) error {
 	if err := checkLink(p.Support); err != nil {
 		return fmt.Errorf("support: %w", err)
 	}
+	if p.IntegrationsPage != "" {
+		if err := checkLink(p.IntegrationsPage); err != nil {
+			return fmt.Errorf("integrations page: %w", err)
+		}
+	}
 	for cause, u := range p.Help {
 		if cause == "" || !integration.Cause(cause).Valid() {
 			return fmt.Errorf("help: unknown cause %q", cause)
@@ -319,6 +324,9 @@ func (p *Provider) validateProbe() error {
 	case "", " ", ",":
 	default:
 		return fmt.Errorf("bad scope separator %q", pr.ScopeSeparator)
+	}
+	if pr.Interpret != "" && pr.Interpret != InterpretUpdateCycle {
+		return fmt.Errorf("unknown interpret %q", pr.Interpret)
 	}
 	return nil
 }

@@ -48,6 +48,13 @@ func NewProbeClient(timeout time.Duration) *http.Client {
 
 // ProbeHTTP runs one probe and reports what it saw.
 func ProbeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) Observation {
+	o, _ := probeHTTP(ctx, client, r)
+	return o
+}
+
+// probeHTTP also returns a successful answer's body, for the readers that
+// need more than who-am-I (it never leaves this package).
+func probeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) (Observation, []byte) {
 	o := Observation{Now: time.Now()}
 	method := r.Method
 	if method == "" {
@@ -56,7 +63,7 @@ func ProbeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) Observat
 	req, err := http.NewRequestWithContext(ctx, method, r.URL, nil)
 	if err != nil {
 		o.Err = fmt.Errorf("probe request: %s", redactURL(r.URL))
-		return o
+		return o, nil
 	}
 	for k, vs := range r.Header {
 		for _, v := range vs {
@@ -73,7 +80,7 @@ func ProbeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) Observat
 	resp, err := client.Do(req)
 	if err != nil {
 		o.Err = scrubURLError(err)
-		return o
+		return o, nil
 	}
 	defer resp.Body.Close()
 	o.StatusCode = resp.StatusCode
@@ -84,11 +91,11 @@ func ProbeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) Observat
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
 		o.Err = scrubURLError(err)
-		return o
+		return o, nil
 	}
 	if len(body) > MaxBody {
 		o.Err = ErrBodyTooLarge
-		return o
+		return o, nil
 	}
 	if code, desc := parseWWWAuthenticate(resp.Header.Get("WWW-Authenticate")); code != "" {
 		o.OAuthError, o.ErrorText = code, desc
@@ -109,7 +116,7 @@ func ProbeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) Observat
 			}
 		}
 		o.ErrorText = short(o.ErrorText)
-		return o
+		return o, nil
 	}
 	if r.AccountPath != "" && isJSON {
 		o.Account = short(stringAt(doc, r.AccountPath))
@@ -123,7 +130,7 @@ func ProbeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) Observat
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 && r.AccountPath != "" && !isJSON {
 		o.Err = fmt.Errorf("probe: %w", errNotJSON)
 	}
-	return o
+	return o, body
 }
 
 var errNotJSON = errors.New("who-am-I answer is not JSON")

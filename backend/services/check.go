@@ -66,6 +66,9 @@ type probeResult struct {
 	obs     health.Observation
 	expiry  time.Time
 	scopes  []string
+	// update is a Commerce Intelligence answer to keep once the outcome is
+	// recorded.
+	update *updateRecord
 }
 
 func (s *Service) probe1(ctx context.Context, in integration.Integration) probeResult {
@@ -82,6 +85,9 @@ func (s *Service) probe1(ctx context.Context, in integration.Integration) probeR
 		key, err := s.secrets.Get(ctx, in.ID, SlotAPIKey)
 		if err != nil {
 			return errResult(keychainErr(err))
+		}
+		if readsUpdateCycle(p) {
+			return s.probeUpdateCycle(ctx, in, p, key, true)
 		}
 		return s.probeKey(ctx, in, p, key)
 	case integration.KindDatabase:
@@ -326,6 +332,7 @@ func (s *Service) forgetProbe(id string) {
 func (s *Service) apply(ctx context.Context, in integration.Integration, res probeResult) {
 	v := res.verdict
 	now := s.clock.Now().UTC()
+	s.saveUpdate(ctx, in.ID, res.update)
 	s.mu.Lock()
 	s.netFail[in.ID] = health.NetworkFailure(v)
 	s.mu.Unlock()
@@ -393,15 +400,18 @@ func jitter(id string, interval time.Duration) time.Duration {
 // NextDue is when the scheduler should check an integration again.
 func (s *Service) NextDue(in integration.Integration, interval time.Duration) time.Time {
 	s.mu.Lock()
-	r, ok := s.retryAt[in.ID]
+	r, retry := s.retryAt[in.ID]
 	s.mu.Unlock()
-	if ok {
-		return r
+	p, _ := s.catalog.Get(in.Provider)
+	// A provider's minimum interval bounds quick re-checks too.
+	earliest := in.LastChecked.Add(time.Duration(p.MinInterval))
+	if retry {
+		return later(r, earliest)
 	}
 	if in.LastChecked.IsZero() {
 		return time.Time{}
 	}
-	next := in.LastChecked.Add(jitter(in.ID, interval))
+	next := later(in.LastChecked.Add(jitter(in.ID, interval)), earliest)
 	// Refresh ahead of expiry even between checks.
 	if in.Kind == integration.KindOAuth2 && !in.Expiry.AccessExpiresAt.IsZero() {
 		if early := in.Expiry.AccessExpiresAt.Add(-10 * time.Minute); early.Before(next) {
@@ -409,4 +419,11 @@ func (s *Service) NextDue(in integration.Integration, interval time.Duration) ti
 		}
 	}
 	return next
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -93,6 +93,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 		}
 		return IntegrationView{}, err
 	}
+	s.saveUpdate(ctx, in.ID, res.update)
 	v := s.View(in)
 	s.emit(EventIntegrationChanged, v)
 	return v, nil
@@ -160,6 +161,12 @@ func (s *Service) Update(ctx context.Context, id, name string, settings map[stri
 	}, &out)
 	if err != nil {
 		return IntegrationView{}, err
+	}
+	if readsUpdateCycle(p) && len(changed) > 0 {
+		// A zone or threshold changes what the last answer means: read it
+		// again (within the minimum interval, without a new request).
+		s.CheckOne(ctx, id)
+		return s.Get(ctx, id)
 	}
 	return s.View(out), nil
 }

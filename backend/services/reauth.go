@@ -307,7 +307,11 @@ func (s *Service) verifySecret(ctx context.Context, in integration.Integration, 
 	var res probeResult
 	switch in.Kind {
 	case integration.KindAPIKey:
-		res = s.probeKey(ctx, in, p, secret)
+		if readsUpdateCycle(p) {
+			res = s.probeUpdateCycle(ctx, in, p, secret, false)
+		} else {
+			res = s.probeKey(ctx, in, p, secret)
+		}
 	case integration.KindDatabase:
 		res = s.probeDB(ctx, in, p, secret, sshKey)
 	default:
@@ -357,6 +361,7 @@ func (s *Service) SubmitSecret(ctx context.Context, id, secret string) (Integrat
 	if err != nil {
 		return s.View(in), err
 	}
+	s.saveUpdate(ctx, id, res.update)
 	return s.View(out), nil
 }
 

@@ -188,6 +188,10 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 		v.ProviderName, v.Group, v.Icon = p.Name, string(p.Group), p.Icon
 		v.DocsURL = p.DocsURL()
 		v.HelpURL = p.HelpURL(in.Cause)
+		v.IntegrationsURL = p.IntegrationsPage
+		if readsUpdateCycle(p) {
+			v.LastUpdate = s.lastUpdateView(in)
+		}
 	}
 	return v
 }

@@ -3,6 +3,7 @@ package services
 import (
 	"time"
 
+	"relink/backend/health"
 	"relink/backend/integration"
 )
 
@@ -34,6 +35,11 @@ type IntegrationView struct {
 	DocsURL          string               `json:"docsUrl,omitempty"`
 	HelpURL          string               `json:"helpUrl,omitempty"`
 	NeedsAttention   bool                 `json:"needsAttention"`
+	// LastUpdate is Commerce Intelligence's last completed data update.
+	LastUpdate *health.UpdateCycleView `json:"lastUpdate,omitempty"`
+	// IntegrationsURL is where the provider's own integrations (those it
+	// holds credentials for) are reauthorized: not in Relink.
+	IntegrationsURL string `json:"integrationsUrl,omitempty"`
 }
 
 // AddRequest creates an integration. Secret is the provider's secret field
