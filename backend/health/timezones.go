@@ -30,12 +30,12 @@ var zoneAbbreviations = map[string][]string{
 	"CET": {"Europe/Berlin"}, "CEST": {"Europe/Berlin"},
 	// Egypt uses EET with other summer-time rules than the EU.
 	"EET": {"Europe/Athens", "Africa/Cairo"}, "EEST": {"Europe/Athens", "Africa/Cairo"},
-	"MSK": {"Europe/Moscow"},
-	"IST": {"Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"},
-	"PKT": {"Asia/Karachi"},
-	"HKT": {"Asia/Hong_Kong"},
-	"JST": {"Asia/Tokyo"},
-	"KST": {"Asia/Seoul"},
+	"MSK":  {"Europe/Moscow"},
+	"IST":  {"Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"},
+	"PKT":  {"Asia/Karachi"},
+	"HKT":  {"Asia/Hong_Kong"},
+	"JST":  {"Asia/Tokyo"},
+	"KST":  {"Asia/Seoul"},
 	"AWST": {"Australia/Perth"},
 	// Queensland and the Northern Territory keep standard time all year.
 	"AEST": {"Australia/Sydney", "Australia/Brisbane"}, "AEDT": {"Australia/Sydney"},
