@@ -602,3 +602,31 @@ describe('HostKeyRepair (detail panel)', () => {
     expect(screen.queryByTestId('host-key')).toBeNull();
   });
 });
+
+describe('UpdateCycle (detail panel)', () => {
+  it("shows Commerce Intelligence's last completed update and where its own integrations are repaired", async () => {
+    const { commerceSample } = await import('../lib/fakeBackend');
+    const { default: DetailPanel } = await import('./DetailPanel.svelte');
+    install(structuredClone([...sampleIntegrations, commerceSample]));
+    render(DetailPanel, { item: structuredClone(commerceSample), onclose: noop, onreauth: noop, onedit: noop, onremove: noop });
+    const dl = screen.getByTestId('last-update');
+    expect(dl.textContent).toContain('Full Update');
+    expect(screen.getByTestId('last-update-status').textContent).toContain('Completed Successfully');
+    expect(screen.getByTestId('last-update-end').textContent).toContain('2025-12-09 03:29:03 EST');
+    expect(screen.getByTestId('last-update-zone').textContent).toContain('EST, read as America/New_York');
+    expect(screen.getByTestId('ci-integrations').textContent).toContain('Manage Data > Integrations');
+    await fireEvent.click(screen.getByTestId('ci-integrations-link'));
+  });
+
+  it('says when no update was seen and is absent for other providers', async () => {
+    const { commerceSample } = await import('../lib/fakeBackend');
+    const { default: DetailPanel } = await import('./DetailPanel.svelte');
+    const none = { ...structuredClone(commerceSample), lastUpdate: undefined };
+    const { unmount } = render(DetailPanel, { item: none, onclose: noop, onreauth: noop, onedit: noop, onremove: noop });
+    expect(screen.getByTestId('last-update-none')).toBeTruthy();
+    unmount();
+    render(DetailPanel, { item: byId('stripe-1'), onclose: noop, onreauth: noop, onedit: noop, onremove: noop });
+    expect(screen.queryByTestId('last-update')).toBeNull();
+    expect(screen.queryByTestId('ci-integrations')).toBeNull();
+  });
+});

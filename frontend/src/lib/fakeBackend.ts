@@ -55,6 +55,18 @@ export const hostKeySample = sample('pg-ssh', 'Orders replica', 'postgres', 'Pos
   problem: { code: 'problem.ssh_host_key_changed', params: { old: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8', new: 'SHA256:Q3pLc0kH1rVb8VnTn1r2b0eI3yqQ0dJ4cX9mUaZ7sW4' } },
 });
 
+// Commerce Intelligence with its last completed update (kept out of
+// sampleIntegrations like hostKeySample).
+export const commerceSample = sample('ci-1', 'Commerce Intelligence', 'commerce-intelligence', 'Adobe Commerce Intelligence', 'degraded', 'provider_issue', {
+  kind: 'api_key', account: '194', settings: { ci_client_id: '194', stale_hours: '36' },
+  problem: { code: 'problem.ci_update_stale', params: { end: '2025-12-09 03:29:03 EST', hours: '41', threshold: '36' } },
+  lastUpdate: {
+    type: 'Full Update', status: 'Completed Successfully', start: '2025-12-09 03:26:25', end: '2025-12-09 03:29:03', abbreviation: 'EST',
+    zone: 'America/New_York', endAt: iso(-41 * 60), succeeded: true, fetchedAt: iso(-1),
+  },
+  integrationsUrl: 'https://experienceleague.adobe.com/docs/commerce-knowledge-base/kb/how-to/mbi-reauthenticating-integrations.html',
+});
+
 // Long enough to prove that names and accounts ellipsize, not overflow.
 export const longSample = sample(
   'long-1', 'Salesforce EMEA Marketing Cloud — production replica (read-only reporting)', 'salesforce-sandbox', 'Salesforce (sandbox)', 'connected', '',
@@ -255,7 +267,7 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
 /** installFakeBackend wires the fake into window for the dev preview; ?empty starts with no integrations. */
 export function installFakeBackend() {
   const rt = fakeRuntime();
-  const items = new URLSearchParams(location.search).has('empty') ? [] : structuredClone([...sampleIntegrations, hostKeySample, longSample]);
+  const items = new URLSearchParams(location.search).has('empty') ? [] : structuredClone([...sampleIntegrations, hostKeySample, commerceSample, longSample]);
   window.go = { main: { App: fakeBackend(items, rt.emit) } };
   window.runtime = rt.runtime;
   // The screenshot script drives reauthorization stages through this.

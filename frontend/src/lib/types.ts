@@ -41,6 +41,23 @@ export interface IntegrationView {
   docsUrl?: string;
   helpUrl?: string;
   needsAttention: boolean;
+  /** Commerce Intelligence's last completed data update. */
+  lastUpdate?: UpdateCycleView;
+  /** Where the provider's own integrations are reauthorized (not in Relink). */
+  integrationsUrl?: string;
+}
+
+/** The last completed update, in the provider's words and zone (backend/health/updatecycle.go). */
+export interface UpdateCycleView {
+  type: string;
+  status: string;
+  start: string;
+  end: string;
+  abbreviation: string;
+  zone?: string;
+  endAt?: string;
+  succeeded: boolean;
+  fetchedAt: string;
 }
 
 export interface FieldView {
