@@ -51,7 +51,7 @@ func TestClassify(t *testing.T) {
 		{"mysql db denied", Observation{DBCode: "1044"}, S(integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges")},
 		{"mysql table denied", Observation{DBCode: "1142"}, S(integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges")},
 		{"sqlserver login", Observation{DBCode: "18456"}, S(integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.db_auth")},
-		{"host key", Observation{Err: integration.NewError(ErrHostKeyChanged, nil, "problem.ssh_host_key_changed", "old", "a", "new", "b")}, S(integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.ssh_host_key_changed")},
+		{"host key", Observation{Err: integration.NewError(ErrHostKeyChanged, nil, "problem.ssh_host_key_changed", "old", "a", "new", "b")}, S(integration.StatusNeedsReauth, "", "problem.ssh_host_key_changed")},
 		{"unknown error", Observation{Err: errors.New("boom")}, S(integration.StatusError, integration.CauseAppProblem, "problem.app_error")},
 		{"no status", Observation{}, S(integration.StatusError, integration.CauseAppProblem, "problem.app_error")},
 		{"unknown db code", Observation{DBCode: "XX000"}, S(integration.StatusError, integration.CauseAppProblem, "problem.db_error")},

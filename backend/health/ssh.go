@@ -180,7 +180,8 @@ func sshVerdict(err error) (Verdict, bool) {
 		}
 		// Not transient and not local: someone changed the bastion (or is
 		// in the middle); only the user's explicit acceptance repairs it.
-		return Verdict{Status: integration.StatusNeedsReauth, Cause: integration.CauseAccountChange, Problem: p}, true
+		// No cause: which of the two it is, is what the user must find out.
+		return Verdict{Status: integration.StatusNeedsReauth, Problem: p}, true
 	case errors.Is(err, ErrSSHAuth):
 		return Verdict{Status: integration.StatusNeedsReauth, Cause: integration.CauseAccountChange, Problem: p}, true
 	case errors.Is(err, ErrHostKeyNotEnrolled), errors.Is(err, ErrSSHHandshake):

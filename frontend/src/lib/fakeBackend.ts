@@ -50,7 +50,7 @@ export const sampleIntegrations: IntegrationView[] = [
 
 // A database whose SSH bastion presents a new host key (kept out of
 // sampleIntegrations, whose counts other tests assert).
-export const hostKeySample = sample('pg-ssh', 'Orders replica', 'postgres', 'PostgreSQL', 'needs_reauth', 'account_changed', {
+export const hostKeySample = sample('pg-ssh', 'Orders replica', 'postgres', 'PostgreSQL', 'needs_reauth', '', {
   kind: 'database', group: 'database', account: 'reader', settings: { host: '10.0.3.7', port: '5432', database: 'orders', user: 'reader', ssh_host: 'bastion.acme.example', ssh_user: 'relink' },
   problem: { code: 'problem.ssh_host_key_changed', params: { old: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8', new: 'SHA256:Q3pLc0kH1rVb8VnTn1r2b0eI3yqQ0dJ4cX9mUaZ7sW4' } },
 });
