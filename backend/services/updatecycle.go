@@ -26,6 +26,9 @@ type updateRecord struct {
 	Answer   *health.UpdateCycle `json:"answer,omitempty"`
 	// FetchedAt is when Answer arrived.
 	FetchedAt time.Time `json:"fetchedAt"`
+	// Failed means the last call got no answer (403, 429, network): the
+	// older Answer must not stand in for it.
+	Failed bool `json:"failed,omitempty"`
 }
 
 func updateKey(id string) string { return "ci.update." + id }
@@ -80,7 +83,7 @@ func (s *Service) probeUpdateCycle(ctx context.Context, in integration.Integrati
 	rec := s.loadUpdate(ctx, in.ID)
 	cfg := updateSettings(in.Settings)
 	if throttle && p.MinInterval > 0 && !rec.ProbedAt.IsZero() && now.Sub(rec.ProbedAt) < time.Duration(p.MinInterval) {
-		if rec.Answer == nil {
+		if rec.Answer == nil || rec.Failed {
 			// The last call failed: nothing new is known until the next.
 			return probeResult{verdict: health.Verdict{Status: in.Status, Cause: in.Cause, Problem: in.Problem}}
 		}
@@ -94,9 +97,9 @@ func (s *Service) probeUpdateCycle(ctx context.Context, in integration.Integrati
 	}
 	o, uc := health.ProbeUpdateCycle(ctx, s.probe, req)
 	v, _ := health.ClassifyUpdateCycle(o, uc, cfg, now)
-	rec.ProbedAt = now.UTC()
+	rec.ProbedAt, rec.Failed = now.UTC(), uc == nil
 	if uc != nil {
-		rec.Answer, rec.FetchedAt = uc, o.Now.UTC()
+		rec.Answer, rec.FetchedAt = uc, now.UTC()
 	}
 	return probeResult{verdict: v, obs: o, update: &rec}
 }

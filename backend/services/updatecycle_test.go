@@ -155,6 +155,9 @@ func TestCommerceIntelligenceAgainstTwin(t *testing.T) {
 		if got.Status != integration.StatusNeedsReauth || code(got) != "problem.ci_forbidden" {
 			t.Fatalf("403: %s %s; want needs_reauth problem.ci_forbidden", got.Status, code(got))
 		}
+		if got := check(10 * time.Second); got.Status != integration.StatusNeedsReauth {
+			t.Fatalf("within a minute of a 403: %s; want it to stand, not the older answer", got.Status)
+		}
 		msg := s.i18n.Problem("en", got.Problem)
 		for _, word := range []string{"key", "client ID", "IP address"} {
 			if !strings.Contains(msg, word) {
