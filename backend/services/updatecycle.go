@@ -73,9 +73,11 @@ func (s *Service) lastUpdateView(in integration.Integration) *health.UpdateCycle
 	return view
 }
 
-// probeUpdateCycle checks Commerce Intelligence. With throttle (scheduled
-// and "Check now" checks), a call within the provider's minimum interval
-// of the last one is not made: the last answer is read again with the
+// probeUpdateCycle checks Commerce Intelligence. Adobe recommends at least
+// 60 seconds between calls per client (update-cycle page, "Polling
+// frequency"), which the catalogue's minInterval says. With throttle
+// (scheduled and "Check now" checks), a call within that interval of the
+// last one is not made: the last answer is read again with the
 // current time and settings, so staleness still grows and a corrected
 // zone still counts. A new key (add, reauthorize) is always tried.
 func (s *Service) probeUpdateCycle(ctx context.Context, in integration.Integration, p catalog.Provider, key string, throttle bool) probeResult {
