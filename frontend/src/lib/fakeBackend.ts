@@ -58,7 +58,7 @@ export const hostKeySample = sample('pg-ssh', 'Orders replica', 'postgres', 'Pos
 // Commerce Intelligence with its last completed update (kept out of
 // sampleIntegrations like hostKeySample).
 export const commerceSample = sample('ci-1', 'Commerce Intelligence', 'commerce-intelligence', 'Adobe Commerce Intelligence', 'degraded', 'provider_issue', {
-  kind: 'api_key', account: '194', settings: { ci_client_id: '194', stale_hours: '36' },
+  kind: 'api_key', icon: 'adobe', account: '194', settings: { ci_client_id: '194', stale_hours: '36' },
   problem: { code: 'problem.ci_update_stale', params: { end: '2025-12-09 03:29:03 EST', hours: '41', threshold: '36' } },
   lastUpdate: {
     type: 'Full Update', status: 'Completed Successfully', start: '2025-12-09 03:26:25', end: '2025-12-09 03:29:03', abbreviation: 'EST',
