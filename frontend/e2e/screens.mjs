@@ -55,6 +55,20 @@ try {
       await shot('03-details');
       await page.keyboard.press('Escape');
 
+      await page.locator('[data-id=pg-ssh]').getByTestId('details').click();
+      await page.getByTestId('host-key').waitFor();
+      await shot('03b-details-ssh-host-key');
+      await page.getByTestId('host-key-accept').click();
+      await page.getByTestId('host-key-dialog').waitFor();
+      await shot('03c-ssh-host-key-confirm');
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Escape');
+
+      await page.locator('[data-id=ci-1]').getByTestId('details').click();
+      await page.getByTestId('last-update').waitFor();
+      await shot('03d-details-commerce-intelligence');
+      await page.keyboard.press('Escape');
+
       await page.locator('[data-id=ga-1]').getByTestId('integration-name').click();
       await page.getByTestId('auth-url').waitFor();
       await shot('04-reauth-waiting');
