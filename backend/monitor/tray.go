@@ -64,7 +64,7 @@ func startTray(ctx context.Context, m *Monitor, hooks Hooks) trayHandle {
 	s.notifier = notify.New(notify.Config{Sender: s.sender, Translator: s.tr, Enabled: st.Notifications, Window: m.cfg.NotifyWindow})
 	svc.OnStatusChanged(func(old, now integration.Integration) {
 		t := time.Now()
-		s.notifier.Observe(now.ID, now.Name, integration.EffectiveStatus(old, t), integration.EffectiveStatus(now, t))
+		s.notifier.Observe(now, integration.EffectiveStatus(old, t), integration.EffectiveStatus(now, t), t)
 		s.update()
 	})
 	svc.OnSettingsChanged(func(st services.Settings) {

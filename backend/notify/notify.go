@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -71,33 +70,48 @@ const maxNames = 10
 // back the next window.
 const sendTimeout = 10 * time.Second
 
-// Config configures a Notifier. Sender and Translator are required.
+// Config configures a Notifier. Either Sink, or Sender and Translator
+// (desktop notifications), are required.
 type Config struct {
 	Sender     Sender
 	Translator Translator
-	Clock      Clock         // default SystemClock
-	Window     time.Duration // default DefaultWindow
-	Logger     *slog.Logger  // default discards
-	Enabled    bool          // the user's setting at startup
+	// Sink receives each window's changes instead of the desktop; team
+	// alerts use it to share the desktop's coalescing.
+	Sink    Sink
+	Clock   Clock         // default SystemClock
+	Window  time.Duration // default DefaultWindow
+	Logger  *slog.Logger  // default discards
+	Enabled bool          // the user's setting at startup
 }
 
-type change int
+// Change says what kind of news one integration's settled status is.
+type Change string
 
 const (
-	broke change = iota + 1
-	recovered
+	Broke     Change = "broken"
+	Recovered Change = "recovered"
+	// Expiring is a healthy integration whose authorization ends soon;
+	// the desktop does not announce it (the tray shows it), team alerts do.
+	Expiring Change = "expiring"
 )
 
-type pending struct {
-	id, name string
-	change   change
-	status   integration.Status
+// Item is one integration's news in a window: its state after the change
+// and the settled (effective) statuses it went between.
+type Item struct {
+	Change      Change
+	Integration integration.Integration
+	From, To    integration.Status
+	At          time.Time
+}
+
+// Sink receives the changes of one coalescing window, in the order seen.
+type Sink interface {
+	Deliver(ctx context.Context, items []Item) error
 }
 
 // Notifier watches status changes and sends coalesced notifications.
 type Notifier struct {
-	sender Sender
-	tr     Translator
+	sink   Sink
 	clock  Clock
 	window time.Duration
 	log    *slog.Logger
@@ -107,7 +121,7 @@ type Notifier struct {
 	// last is each integration's last settled status; checking is not
 	// settled, so connected→checking→error still counts as a break.
 	last    map[string]integration.Status
-	pending []pending
+	pending []Item
 	stop    func() bool
 	gen     int // bumped when a window is abandoned so a late timer is ignored
 	failing bool
@@ -116,13 +130,15 @@ type Notifier struct {
 // New returns a Notifier.
 func New(cfg Config) *Notifier {
 	n := &Notifier{
-		sender:  cfg.Sender,
-		tr:      cfg.Translator,
+		sink:    cfg.Sink,
 		clock:   cfg.Clock,
 		window:  cfg.Window,
 		log:     cfg.Logger,
 		enabled: cfg.Enabled,
 		last:    map[string]integration.Status{},
+	}
+	if n.sink == nil {
+		n.sink = desktop{sender: cfg.Sender, tr: cfg.Translator}
 	}
 	if n.clock == nil {
 		n.clock = SystemClock{}
@@ -150,13 +166,14 @@ func isHealthy(s integration.Status) bool {
 	return s == integration.StatusConnected || s == integration.StatusExpiring
 }
 
-// Observe records that integration id (shown as name) moved from one
+// Observe records that integration it (in its new state) moved from one
 // status to another. The first time an id is seen, from is taken as its
 // previous state; after that the Notifier's own memory wins, so an
 // intermediate "checking" in between does not hide a break.
-func (n *Notifier) Observe(id, name string, from, to integration.Status) {
+func (n *Notifier) Observe(it integration.Integration, from, to integration.Status, at time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	id := it.ID
 	prev, known := n.last[id]
 	if !known {
 		prev = from
@@ -168,16 +185,22 @@ func (n *Notifier) Observe(id, name string, from, to integration.Status) {
 		return
 	}
 	n.last[id] = to
+	item := Item{Integration: it, From: prev, To: to, At: at}
 	switch {
 	case isHealthy(prev) && isBroken(to):
-		n.add(pending{id: id, name: name, change: broke, status: to})
+		item.Change = Broke
+		n.add(item)
 	case isBroken(prev) && isHealthy(to):
-		n.add(pending{id: id, name: name, change: recovered, status: to})
+		item.Change = Recovered
+		n.add(item)
+	case prev == integration.StatusConnected && to == integration.StatusExpiring:
+		item.Change = Expiring
+		n.add(item)
 	case isBroken(to):
-		// Still broken: keep the newest status for the message.
+		// Still broken: keep the newest state for the message.
 		for i := range n.pending {
-			if n.pending[i].id == id {
-				n.pending[i].status = to
+			if n.pending[i].Integration.ID == id {
+				n.pending[i].Integration, n.pending[i].To, n.pending[i].At = it, to, at
 			}
 		}
 	}
@@ -219,10 +242,10 @@ func (n *Notifier) abandon() {
 	n.gen++
 }
 
-func removeID(ps []pending, id string) []pending {
+func removeID(ps []Item, id string) []Item {
 	out := ps[:0]
 	for _, p := range ps {
-		if p.id != id {
+		if p.Integration.ID != id {
 			out = append(out, p)
 		}
 	}
@@ -231,17 +254,23 @@ func removeID(ps []pending, id string) []pending {
 
 // add queues a change and opens a window if none is open. Must be called
 // with n.mu held.
-func (n *Notifier) add(p pending) {
+func (n *Notifier) add(p Item) {
 	if !n.enabled {
 		return
 	}
-	// A change that undoes one not yet announced cancels it: the user
-	// never heard of the break, so there is no recovery to tell.
 	for i, q := range n.pending {
-		if q.id == p.id {
-			if q.change != p.change {
-				n.pending = append(n.pending[:i], n.pending[i+1:]...)
-			}
+		if q.Integration.ID != p.Integration.ID {
+			continue
+		}
+		switch {
+		case q.Change == Expiring:
+			// Newer news about the same integration supersedes "expiring".
+			n.pending[i] = p
+			return
+		case p.Change != Expiring && q.Change != p.Change:
+			// A change that undoes one not yet announced cancels it: the
+			// user never heard of the break, so there is no recovery to tell.
+			n.pending = append(n.pending[:i], n.pending[i+1:]...)
 			return
 		}
 	}
@@ -262,89 +291,20 @@ func (n *Notifier) flush(gen int) {
 	n.pending, n.stop = nil, nil
 	n.gen++
 	n.mu.Unlock()
-
-	var breaks, recoveries []pending
-	for _, p := range batch {
-		if p.change == broke {
-			breaks = append(breaks, p)
-		} else {
-			recoveries = append(recoveries, p)
-		}
-	}
-	if len(breaks) > 0 {
-		n.send(n.brokenNotification(breaks))
-	}
-	if len(recoveries) > 0 {
-		n.send(n.recoveredNotification(recoveries))
-	}
-}
-
-func (n *Notifier) brokenNotification(ps []pending) Notification {
-	if len(ps) == 1 {
-		p := ps[0]
-		body := "notify.body.error"
-		switch p.status {
-		case integration.StatusNeedsReauth:
-			body = "notify.body.needs_reauth"
-		case integration.StatusDegraded:
-			body = "notify.body.degraded"
-		}
-		return Notification{
-			Title:  n.tr.T("notify.broken.title", map[string]string{"name": p.name}),
-			Body:   n.tr.T(body, nil),
-			Target: p.id,
-			Action: n.tr.T("notify.action.fix", nil),
-		}
-	}
-	return Notification{
-		Title:  n.tr.Plural("notify.broken_many.title", len(ps), nil),
-		Body:   n.names(ps),
-		Action: n.tr.T("notify.action.open", nil),
-	}
-}
-
-func (n *Notifier) recoveredNotification(ps []pending) Notification {
-	if len(ps) == 1 {
-		return Notification{
-			Title:  n.tr.T("notify.recovered.title", map[string]string{"name": ps[0].name}),
-			Body:   n.tr.T("notify.body.recovered", nil),
-			Action: n.tr.T("notify.action.open", nil),
-		}
-	}
-	return Notification{
-		Title:  n.tr.Plural("notify.recovered_many.title", len(ps), nil),
-		Body:   n.names(ps),
-		Action: n.tr.T("notify.action.open", nil),
-	}
-}
-
-// names lists up to maxNames names, then how many more.
-func (n *Notifier) names(ps []pending) string {
-	var names []string
-	for i, p := range ps {
-		if i == maxNames {
-			break
-		}
-		names = append(names, p.name)
-	}
-	list := strings.Join(names, ", ")
-	if len(ps) > maxNames {
-		list += " " + n.tr.Plural("notify.more", len(ps)-maxNames, nil)
-	}
-	return list
+	n.send(batch)
 }
 
 // send logs the first failure of a run of failures only: where no
 // notification service exists every window would fail the same way.
-func (n *Notifier) send(msg Notification) {
+func (n *Notifier) send(batch []Item) {
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()
-	err := n.sender.Send(ctx, msg)
+	err := n.sink.Deliver(ctx, batch)
 	n.mu.Lock()
 	first := err != nil && !n.failing
 	n.failing = err != nil
 	n.mu.Unlock()
 	if first {
-		n.log.Warn("desktop notifications unavailable; carrying on without them", "error", err)
+		n.log.Warn("notifications unavailable; carrying on without them", "error", err)
 	}
 }

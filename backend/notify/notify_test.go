@@ -110,13 +110,18 @@ const (
 	paused      = integration.StatusPaused
 )
 
+// observe reports a change of the integration id (named name).
+func (r rig) observe(id, name string, from, to integration.Status) {
+	r.Observe(integration.Integration{ID: id, Name: name, Status: to}, from, to, time.Time{})
+}
+
 func TestBurstIsCoalesced(t *testing.T) {
 	r := newRig(t)
 	var names []string
 	for i := range 10 {
 		name := fmt.Sprintf("Shop %d", i)
 		names = append(names, name)
-		r.Observe(fmt.Sprintf("s%d", i), name, connected, needsReauth)
+		r.observe(fmt.Sprintf("s%d", i), name, connected, needsReauth)
 		r.clock.Advance(5 * time.Second)
 	}
 	if got := r.sender.take(); len(got) != 0 {
@@ -130,7 +135,7 @@ func TestBurstIsCoalesced(t *testing.T) {
 	}
 
 	// A later failure opens a new window.
-	r.Observe("x", "Xero", connected, failing)
+	r.observe("x", "Xero", connected, failing)
 	r.clock.Advance(DefaultWindow)
 	got = r.sender.take()
 	want = []Notification{{Title: "Xero needs attention", Body: "Relink cannot reach it. Click to see why.", Target: "x", Action: "Fix now"}}
@@ -142,7 +147,7 @@ func TestBurstIsCoalesced(t *testing.T) {
 func TestLongListIsCut(t *testing.T) {
 	r := newRig(t)
 	for i := range 13 {
-		r.Observe(fmt.Sprint(i), fmt.Sprint("I", i), connected, failing)
+		r.observe(fmt.Sprint(i), fmt.Sprint("I", i), connected, failing)
 	}
 	r.clock.Advance(DefaultWindow)
 	got := r.sender.take()
@@ -232,7 +237,7 @@ func TestTransitions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t)
 			for _, o := range tt.obs {
-				r.Observe(o.id, strings.ToUpper(o.id), o.from, o.to)
+				r.observe(o.id, strings.ToUpper(o.id), o.from, o.to)
 			}
 			r.clock.Advance(DefaultWindow)
 			if got := r.sender.take(); !reflect.DeepEqual(got, tt.want) {
@@ -245,7 +250,7 @@ func TestTransitions(t *testing.T) {
 func TestDisabled(t *testing.T) {
 	r := newRig(t)
 	r.SetEnabled(false)
-	r.Observe("ga", "GA", connected, needsReauth)
+	r.observe("ga", "GA", connected, needsReauth)
 	r.clock.Advance(DefaultWindow)
 	if got := r.sender.take(); len(got) != 0 {
 		t.Errorf("sent %+v while disabled; want nothing", got)
@@ -254,7 +259,7 @@ func TestDisabled(t *testing.T) {
 	// Turning them back on does not announce old news, only new changes.
 	r.SetEnabled(true)
 	r.clock.Advance(DefaultWindow)
-	r.Observe("ga", "GA", needsReauth, connected)
+	r.observe("ga", "GA", needsReauth, connected)
 	r.clock.Advance(DefaultWindow)
 	want := []Notification{{Title: "GA is working again", Body: "No action needed.", Action: "Open Relink"}}
 	if got := r.sender.take(); !reflect.DeepEqual(got, want) {
@@ -264,7 +269,7 @@ func TestDisabled(t *testing.T) {
 
 func TestDisablingDropsTheOpenWindow(t *testing.T) {
 	r := newRig(t)
-	r.Observe("ga", "GA", connected, needsReauth)
+	r.observe("ga", "GA", connected, needsReauth)
 	r.SetEnabled(false)
 	r.SetEnabled(true)
 	r.clock.Advance(DefaultWindow)
@@ -275,7 +280,7 @@ func TestDisablingDropsTheOpenWindow(t *testing.T) {
 
 func TestForget(t *testing.T) {
 	r := newRig(t)
-	r.Observe("ga", "GA", connected, needsReauth)
+	r.observe("ga", "GA", connected, needsReauth)
 	r.Forget("ga")
 	r.clock.Advance(DefaultWindow)
 	if got := r.sender.take(); len(got) != 0 {
@@ -287,7 +292,7 @@ func TestSendFailureIsLoggedOnce(t *testing.T) {
 	r := newRig(t)
 	r.sender.err = errors.New("org.freedesktop.DBus.Error.ServiceUnknown")
 	for i := range 3 {
-		r.Observe(fmt.Sprint(i), "X", connected, failing)
+		r.observe(fmt.Sprint(i), "X", connected, failing)
 		r.clock.Advance(DefaultWindow)
 	}
 	if got := strings.Count(r.logs.String(), "notifications unavailable"); got != 1 {
@@ -296,12 +301,53 @@ func TestSendFailureIsLoggedOnce(t *testing.T) {
 
 	// After a success, a new failure is news again.
 	r.sender.err = nil
-	r.Observe("a", "A", connected, failing)
+	r.observe("a", "A", connected, failing)
 	r.clock.Advance(DefaultWindow)
 	r.sender.err = errors.New("gone again")
-	r.Observe("b", "B", connected, failing)
+	r.observe("b", "B", connected, failing)
 	r.clock.Advance(DefaultWindow)
 	if got := strings.Count(r.logs.String(), "notifications unavailable"); got != 2 {
 		t.Errorf("logged %d warnings; want 2:\n%s", got, r.logs)
+	}
+}
+
+type sinkFunc func(items []Item)
+
+func (f sinkFunc) Deliver(_ context.Context, items []Item) error { f(items); return nil }
+
+func TestSinkGetsEachWindowsChanges(t *testing.T) {
+	type obs struct {
+		id       string
+		from, to integration.Status
+	}
+	tests := []struct {
+		name string
+		obs  []obs
+		want []Change
+	}{
+		{"a burst is one window", []obs{{"a", connected, failing}, {"b", connected, needsReauth}, {"c", failing, connected}}, []Change{Broke, Broke, Recovered}},
+		{"connected to expiring is news for a sink", []obs{{"a", connected, expiring}}, []Change{Expiring}},
+		{"expiring then broken is one break", []obs{{"a", connected, expiring}, {"a", expiring, failing}}, []Change{Broke}},
+		{"a recovery then expiring keeps both", []obs{{"a", failing, connected}, {"a", connected, expiring}}, []Change{Recovered, Expiring}},
+		{"a blip inside the window is silent", []obs{{"a", connected, failing}, {"a", failing, connected}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := &fakeClock{}
+			var got []Change
+			n := New(Config{Sink: sinkFunc(func(items []Item) {
+				for _, it := range items {
+					got = append(got, it.Change)
+				}
+			}), Clock: clock, Enabled: true})
+			t.Cleanup(n.Close)
+			for _, o := range tt.obs {
+				n.Observe(integration.Integration{ID: o.id, Name: o.id, Status: o.to}, o.from, o.to, time.Time{})
+			}
+			clock.Advance(DefaultWindow)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("delivered %v; want %v", got, tt.want)
+			}
+		})
 	}
 }
