@@ -14,6 +14,9 @@ const (
 	EventSettingChange EventKind = "settings_change"
 	EventRemoved       EventKind = "removed"
 	EventError         EventKind = "error"
+	// EventAlert is about a team alert destination, not an integration:
+	// it started failing or delivers again.
+	EventAlert EventKind = "alert"
 )
 
 // Event is one history record. Message is a stable code (see Problem)

@@ -10,6 +10,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"relink/backend/i18n"
+	"relink/backend/integration"
 )
 
 // Translator renders from the real English catalogue and fails the test
@@ -48,6 +49,14 @@ func (s StrictTranslator) Plural(key string, n int, params map[string]string) st
 		p[k] = v
 	}
 	return s.T(key+form, p)
+}
+
+// Problem renders a Problem's sentence, failing the test on an unknown code.
+func (s StrictTranslator) Problem(p *integration.Problem) string {
+	if p == nil {
+		return ""
+	}
+	return s.T(p.Code, p.Params)
 }
 
 // PrivateBus connects to a throwaway session bus, skipping unless the test
