@@ -9,9 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"relink/backend/alerts"
 	"relink/backend/health"
 	"relink/backend/i18n"
 	"relink/backend/integration"
+	"relink/backend/notify"
 	"relink/backend/services"
 	"relink/backend/store"
 )
@@ -26,6 +28,8 @@ type Config struct {
 	WatchEvery time.Duration
 	// NotifyWindow is how long notifications are coalesced (default 1 min).
 	NotifyWindow time.Duration
+	// Alerts delivers team alerts; nil sends none.
+	Alerts *alerts.Dispatcher
 }
 
 // Hooks are the window actions the tray and notifications trigger.
@@ -109,6 +113,16 @@ func (m *Monitor) Start(ctx context.Context, hooks Hooks) {
 		m.sched.Wake()
 	})
 	m.tray = startTray(ctx, m, hooks)
+	if m.cfg.Alerts != nil {
+		// Team alerts share the desktop's coalescing (one message for a
+		// burst) but not its on/off setting: the team still needs to know.
+		team := notify.New(notify.Config{Sink: m.cfg.Alerts, Enabled: true, Window: m.cfg.NotifyWindow})
+		svc.OnStatusChanged(func(old, now integration.Integration) {
+			t := time.Now()
+			team.Observe(now, integration.EffectiveStatus(old, t), integration.EffectiveStatus(now, t), t)
+		})
+		m.run(func() { <-ctx.Done(); team.Close() })
+	}
 	problem := m.cfg.Store.Problem()
 	m.storage = problemText(problem)
 	if sh := m.shell(); sh != nil && problem != nil {
@@ -127,6 +141,9 @@ func (m *Monitor) startWriters(ctx context.Context) {
 	m.writers.Do(func() {
 		m.run(func() { m.sched.Run(ctx) })
 		m.run(func() { m.retention(ctx) })
+		if m.cfg.Alerts != nil {
+			m.run(func() { m.cfg.Alerts.Run(ctx) })
+		}
 	})
 }
 
