@@ -13,10 +13,12 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
+	"relink/backend/alerts"
 	"relink/backend/desktop"
 	"relink/backend/integration"
 	"relink/backend/monitor"
 	"relink/backend/services"
+	"relink/backend/store"
 )
 
 // App is the Wails lifecycle and the methods bound to the frontend. Each
@@ -34,6 +36,11 @@ type App struct {
 
 	windows  desktop.WindowStore
 	restored *desktop.WindowState
+
+	alerts *alerts.Manager
+	// startNav is where a relink://open/<id> launch asks the window to
+	// go; the page takes it once it is listening.
+	startNav *services.Navigate
 }
 
 func newApp(svc *services.Service, mon *monitor.Monitor, windows desktop.WindowStore, restored *desktop.WindowState, startHidden bool) *App {
@@ -121,8 +128,50 @@ func (a *App) onSecondInstance(data options.SecondInstanceData) {
 		if arg == "--hidden" {
 			return
 		}
+		if id, ok := desktop.ParseOpenLink(arg); ok {
+			a.svc.Navigate(services.Navigate{View: "integrations", IntegrationID: id, Reauth: true})
+			return
+		}
 	}
 	a.svc.Navigate(services.Navigate{View: "integrations"})
+}
+
+// StartupNavigation returns, once, the view a relink:// link launched
+// Relink for; an empty view means none.
+func (a *App) StartupNavigation() (services.Navigate, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := a.startNav
+	a.startNav = nil
+	if n == nil {
+		return services.Navigate{}, nil
+	}
+	return *n, nil
+}
+
+// ListAlerts returns the team alert destinations with their delivery state.
+func (a *App) ListAlerts() ([]store.AlertDestination, error) {
+	ds, err := a.alerts.List(a.ctx)
+	if ds == nil {
+		ds = []store.AlertDestination{}
+	}
+	return result(ds, err)
+}
+
+// AddAlert saves a destination; the URL goes to the keychain only.
+func (a *App) AddAlert(label, format, url string) (store.AlertDestination, error) {
+	return result(a.alerts.Add(a.ctx, label, alerts.Format(format), url))
+}
+
+// RemoveAlert deletes a destination, its waiting messages and its URL.
+func (a *App) RemoveAlert(id string) (store.AlertDestination, error) {
+	return result(a.alerts.Remove(a.ctx, id))
+}
+
+// TestAlert sends a sample message now and returns the receiver's answer.
+func (a *App) TestAlert(id string) (alerts.Result, error) {
+	_, res, err := a.alerts.Test(a.ctx, id)
+	return result(res, err)
 }
 
 // problemError makes an error cross the Wails bridge as JSON

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
+	"relink/backend/alerts"
 	"relink/backend/catalog"
 	"relink/backend/cli"
 	"relink/backend/desktop"
@@ -61,7 +63,7 @@ func run(args []string) int {
 				if err != nil {
 					return nil, nil, err
 				}
-				return c.svc, c.close, nil
+				return cliCore{c.svc, c.alerts}, c.close, nil
 			},
 		})
 	}
@@ -70,11 +72,21 @@ func run(args []string) int {
 
 // core is the backend the window and the CLI share.
 type core struct {
-	svc     *services.Service
-	store   *store.Store
-	dataDir string
-	close   func()
+	svc      *services.Service
+	store    *store.Store
+	alerts   *alerts.Manager
+	dispatch *alerts.Dispatcher
+	dataDir  string
+	close    func()
 }
+
+// cliCore is what the command line needs of the core.
+type cliCore struct {
+	*services.Service
+	alerts *alerts.Manager
+}
+
+func (c cliCore) Alerts() cli.Alerts { return c.alerts }
 
 func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog) (*core, error) {
 	dataDir, err := store.ResolveDataDir(dataDirFlag, os.Getenv)
@@ -93,13 +105,27 @@ func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog) (*core
 		return nil, err
 	}
 	c := &core{store: st, dataDir: dataDir}
+	keys := secrets.New("relink", secrets.DefaultTimeout)
 	var svc *services.Service
+	lang := func() string { return svc.Language(context.Background()) }
 	svc = services.New(services.Config{
-		Store: st, Secrets: secrets.New("relink", secrets.DefaultTimeout), Catalog: providers, I18n: cat,
+		Store: st, Secrets: keys, Catalog: providers, I18n: cat,
 		Opener: oauth.SystemOpener{Getenv: os.Getenv}, DataDir: dataDir, Version: version, Getenv: os.Getenv,
-		Lang: func() string { return svc.Language(context.Background()) },
+		Lang: lang,
 	})
 	c.svc = svc
+	// Webhook posts use the providers' client: bounded, proxy-aware, and
+	// no redirect to another host (which could receive the alerts).
+	webhooks := oauth.NewHTTPClient(30 * time.Second)
+	tr := i18n.Translator{Catalog: cat, Lang: lang}
+	c.dispatch = &alerts.Dispatcher{Outbox: st, Secrets: keys, Client: webhooks, Tr: tr,
+		ProviderName: func(id string) string {
+			if p, ok := providers.Get(id); ok {
+				return p.Name
+			}
+			return id
+		}}
+	c.alerts = &alerts.Manager{Store: st, Secrets: keys, Client: webhooks, Tr: tr, Wake: c.dispatch.Wake}
 	c.close = func() { st.Close() }
 	return c, nil
 }
@@ -108,6 +134,9 @@ func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog) (*core
 type guiFlags struct {
 	dataDir string
 	hidden  bool
+	metrics string
+	// open is the integration a relink://open/<id> link asks for.
+	open string
 }
 
 func parseGUIFlags(args []string) (guiFlags, error) {
@@ -121,8 +150,20 @@ func parseGUIFlags(args []string) (guiFlags, error) {
 			i++
 		case len(a) > 11 && a[:11] == "--data-dir=":
 			f.dataDir = a[11:]
+		case a == "--metrics" && i+1 < len(args):
+			f.metrics = args[i+1]
+			i++
+			if err := services.CheckMetricsAddr(f.metrics); err != nil {
+				return f, err
+			}
+		case strings.HasPrefix(strings.ToLower(a), desktop.LinkScheme+":"):
+			id, ok := desktop.ParseOpenLink(a)
+			if !ok {
+				return f, integration.NewError(integration.ErrInvalid, nil, "error.link_invalid", "link", a)
+			}
+			f.open = id
 		default:
-			return f, fmt.Errorf("unknown argument %q (see relink --help)", a)
+			return f, integration.NewError(integration.ErrInvalid, nil, "cli.error.unexpected_arg", "arg", a)
 		}
 	}
 	return f, nil
@@ -140,7 +181,7 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 	lang := cat.Match(i18n.SystemLocale(os.Getenv))
 	flags, err := parseGUIFlags(args)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "relink:", err)
+		fmt.Fprintln(os.Stderr, "relink:", cat.Problem(lang, integration.AsProblem(err)))
 		return 2
 	}
 	if platform.DisplayMissing(os.Getenv) {
@@ -157,7 +198,8 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 	// RELINK_NOTIFY_COALESCE tunes how long break/recovery notifications
 	// are gathered into one (default one minute).
 	coalesce, _ := time.ParseDuration(os.Getenv("RELINK_NOTIFY_COALESCE"))
-	mon := monitor.New(monitor.Config{Service: c.svc, Store: c.store, I18n: cat, NotifyWindow: coalesce})
+	mon := monitor.New(monitor.Config{Service: c.svc, Store: c.store, I18n: cat, NotifyWindow: coalesce, Alerts: c.dispatch,
+		MetricsAddr: flags.metrics})
 	windows := desktop.NewWindowStore(c.dataDir)
 	width, height := 1180, 760
 	var restored *desktop.WindowState
@@ -165,6 +207,10 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 		restored, width, height = &w, w.Width, w.Height
 	}
 	app := newApp(c.svc, mon, windows, restored, flags.hidden)
+	app.alerts = c.alerts
+	if flags.open != "" {
+		app.startNav = &services.Navigate{View: "integrations", IntegrationID: flags.open, Reauth: true}
+	}
 	err = wails.Run(&options.App{
 		Title:             "Relink",
 		Width:             width,

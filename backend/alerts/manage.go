@@ -56,11 +56,11 @@ func (m *Manager) Add(ctx context.Context, label string, f Format, rawURL string
 	label = strings.TrimSpace(label)
 	switch {
 	case label == "":
-		return store.AlertDestination{}, integration.NewProblem("error.alert_label_required")
+		return store.AlertDestination{}, invalid("error.alert_label_required")
 	case utf8.RuneCountInString(label) > maxLabel:
-		return store.AlertDestination{}, integration.NewProblem("error.name_too_long", "max", fmt.Sprint(maxLabel))
+		return store.AlertDestination{}, invalid("error.name_too_long", "max", fmt.Sprint(maxLabel))
 	case !f.Valid():
-		return store.AlertDestination{}, integration.NewProblem("error.alert_format", "format", string(f))
+		return store.AlertDestination{}, invalid("error.alert_format", "format", string(f))
 	}
 	if err := ValidateURL(rawURL); err != nil {
 		return store.AlertDestination{}, err
@@ -89,15 +89,15 @@ func (m *Manager) Add(ctx context.Context, label string, f Format, rawURL string
 func ValidateURL(raw string) error {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return integration.NewProblem("error.alert_url")
+		return invalid("error.alert_url")
 	}
 	if u.User != nil {
-		return integration.NewProblem("error.field_invalid.userinfo", "field", "URL")
+		return invalid("error.field_invalid.userinfo", "field", "URL")
 	}
 	if u.Scheme == "http" {
 		ip := net.ParseIP(u.Hostname())
 		if u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return integration.NewProblem("error.alert_url_https")
+			return invalid("error.alert_url_https")
 		}
 	}
 	return nil
@@ -160,6 +160,11 @@ func (m *Manager) Test(ctx context.Context, ref string) (store.AlertDestination,
 		return d, res, integration.NewProblem("error.alert_send", "reason", err.Error())
 	}
 	return d, res, nil
+}
+
+// invalid is a refusal of the user's input (the CLI exits 2).
+func invalid(code string, kv ...string) error {
+	return integration.NewError(integration.ErrInvalid, nil, code, kv...)
 }
 
 func newID() string {

@@ -51,12 +51,13 @@ func commands() []command {
 		{"providers", "[--json]", "cli.help.providers", runProviders},
 		{"add", "PROVIDER --name NAME [--set KEY=VALUE]... [--secret-stdin] [--secret-file FIELD=PATH]... [--no-auth] [--no-browser]", "cli.help.add", runAdd},
 		{"list", "[--json]", "cli.help.list", runList},
-		{"check", "[NAME|ID]... [--json]", "cli.help.check", runCheck},
+		{"check", "[NAME|ID]... [--json | --prometheus]", "cli.help.check", runCheck},
 		{"reauth", "NAME|ID [--no-browser] [--device] [--secret-stdin] [--accept-host-key SHA256:…]", "cli.help.reauth", runReauth},
 		{"token", "NAME|ID", "cli.help.token", runToken},
 		{"history", "[NAME|ID] [--since DURATION] [--limit N] [--json]", "cli.help.history", runHistory},
 		{"remove", "NAME|ID [--yes]", "cli.help.remove", runRemove},
 		{"diagnostics", "[NAME|ID] -o FILE", "cli.help.diagnostics", runDiagnostics},
+		{"alerts", "add NAME --format slack|teams|json (URL on stdin) | list | test NAME | remove NAME", "cli.help.alerts", runAlerts},
 		{"version", "", "cli.help.version", runVersion},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"relink/backend/alerts"
 	"relink/backend/catalog"
 	"relink/backend/i18n"
 	"relink/backend/secrets"
@@ -54,9 +55,10 @@ func (h *harness) run(stdin string, args ...string) (int, string, string) {
 				return nil, nil, err
 			}
 			providers, _ := catalog.Load()
-			svc := services.New(services.Config{Store: st, Secrets: secrets.NewWithBackend("relink-test", time.Second, h.mem, nil),
-				Catalog: providers, I18n: cat, DataDir: h.dir})
-			return svc, func() { st.Close() }, nil
+			keys := secrets.NewWithBackend("relink-test", time.Second, h.mem, nil)
+			svc := services.New(services.Config{Store: st, Secrets: keys, Catalog: providers, I18n: cat, DataDir: h.dir})
+			return testCore{svc, &alerts.Manager{Store: st, Secrets: keys, Client: http.DefaultClient,
+				Tr: i18n.Translator{Catalog: cat, Lang: func() string { return "en" }}}}, func() { st.Close() }, nil
 		},
 	}
 	code := Main(context.Background(), args, env)

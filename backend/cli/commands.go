@@ -13,6 +13,7 @@ import (
 
 	"relink/backend/health"
 	"relink/backend/integration"
+	"relink/backend/metrics"
 	"relink/backend/services"
 )
 
@@ -31,6 +32,7 @@ type Core interface {
 	Remove(ctx context.Context, id string) (services.RemoveResult, error)
 	Diagnostics(ctx context.Context, id string, w io.Writer) error
 	Storage() services.StorageView
+	Alerts() Alerts
 }
 
 // one resolves the single NAME|ID argument of a command.
@@ -261,9 +263,15 @@ func dash(s string) string {
 }
 
 func runCheck(ctx context.Context, c *cmdCtx) int {
-	pos, code, ok := c.flags("check", nil)
+	var prom bool
+	pos, code, ok := c.flags("check", func(fs *flag.FlagSet) {
+		fs.BoolVar(&prom, "prometheus", false, c.t("cli.flag.prometheus"))
+	})
 	if !ok {
 		return code
+	}
+	if prom && c.json {
+		return c.fail(usage("cli.error.flags_exclusive", "a", "--json", "b", "--prometheus"))
 	}
 	if err := c.open(ctx); err != nil {
 		return c.fail(err)
@@ -280,7 +288,11 @@ func runCheck(ctx context.Context, c *cmdCtx) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	if rc := c.printTable(views); rc != ExitOK {
+	if prom {
+		if err := metrics.WriteText(c.env.Stdout, views); err != nil {
+			return c.fail(err)
+		}
+	} else if rc := c.printTable(views); rc != ExitOK {
 		return rc
 	}
 	c.printHostKeyChanges(views)

@@ -6,7 +6,6 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -112,29 +111,12 @@ func WriteText(w io.Writer, views []services.IntegrationView) error {
 type staticCollector []services.IntegrationView
 
 func (s staticCollector) Describe(ch chan<- *prometheus.Desc) { Collector{}.Describe(ch) }
-func (s staticCollector) Collect(ch chan<- prometheus.Metric)  { Samples(s, ch) }
-
-// ErrNotLoopback means the metrics address would expose the integrations'
-// names and states beyond this machine.
-var ErrNotLoopback = errors.New("metrics address must be on this machine")
-
-// CheckAddr accepts host:port on a loopback address only.
-func CheckAddr(addr string) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || port == "" {
-		return integration.NewError(integration.ErrInvalid, err, "error.metrics_addr", "addr", addr)
-	}
-	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return integration.NewError(ErrNotLoopback, nil, "error.metrics_loopback", "addr", addr)
-	}
-	return nil
-}
+func (s staticCollector) Collect(ch chan<- prometheus.Metric) { Samples(s, ch) }
 
 // Serve serves /metrics on addr until ctx ends; it returns the bound
 // address (port 0 picks one) and a channel with the server's end.
 func Serve(ctx context.Context, addr string, l Lister) (net.Addr, <-chan error, error) {
-	if err := CheckAddr(addr); err != nil {
+	if err := services.CheckMetricsAddr(addr); err != nil {
 		return nil, nil, err
 	}
 	reg := prometheus.NewRegistry()

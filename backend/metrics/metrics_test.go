@@ -107,9 +107,9 @@ func TestTextMatchesTheIntegrationsStates(t *testing.T) {
 }
 
 func TestServeOnLoopbackOnly(t *testing.T) {
-	for _, addr := range []string{"0.0.0.0:9464", "192.0.2.1:9464", ":9464", "localhost"} {
-		if err := metrics.CheckAddr(addr); err == nil {
-			t.Errorf("CheckAddr(%q) = nil; want a refusal", addr)
+	for _, addr := range []string{"0.0.0.0:9464", "192.0.2.1:9464", ":9464", "localhost", "127.0.0.1:99999"} {
+		if err := services.CheckMetricsAddr(addr); err == nil {
+			t.Errorf("CheckMetricsAddr(%q) = nil; want a refusal", addr)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())

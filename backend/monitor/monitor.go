@@ -30,6 +30,9 @@ type Config struct {
 	NotifyWindow time.Duration
 	// Alerts delivers team alerts; nil sends none.
 	Alerts *alerts.Dispatcher
+	// MetricsAddr serves Prometheus metrics there for this run (the
+	// --metrics flag), overriding the setting.
+	MetricsAddr string
 }
 
 // Hooks are the window actions the tray and notifications trigger.
@@ -123,6 +126,7 @@ func (m *Monitor) Start(ctx context.Context, hooks Hooks) {
 		})
 		m.run(func() { <-ctx.Done(); team.Close() })
 	}
+	m.startMetrics(ctx)
 	problem := m.cfg.Store.Problem()
 	m.storage = problemText(problem)
 	if sh := m.shell(); sh != nil && problem != nil {

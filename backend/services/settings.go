@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"strconv"
 
 	"relink/backend/integration"
 )
@@ -19,6 +21,9 @@ type Settings struct {
 	RetentionDays        int    `json:"retentionDays"`
 	CheckIntervalMinutes int    `json:"checkIntervalMinutes"`
 	MonitoringPaused     bool   `json:"monitoringPaused"`
+	// MetricsAddress is where the running app serves Prometheus metrics
+	// (host:port on loopback); "" serves none.
+	MetricsAddress string `json:"metricsAddress"`
 }
 
 // DefaultSettings are what a new user gets.
@@ -55,6 +60,27 @@ func (s Settings) Validate(languages []string) error {
 		return bad("retentionDays")
 	case s.CheckIntervalMinutes < 1 || s.CheckIntervalMinutes > 24*60:
 		return bad("checkIntervalMinutes")
+	}
+	if s.MetricsAddress != "" {
+		return CheckMetricsAddr(s.MetricsAddress)
+	}
+	return nil
+}
+
+// CheckMetricsAddr accepts host:port on a loopback address only: the
+// metrics name every integration and its state, which stay on this
+// machine unless the user's own exporter forwards them.
+func CheckMetricsAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return integration.NewError(integration.ErrInvalid, err, "error.metrics_addr", "addr", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return integration.NewError(integration.ErrInvalid, err, "error.metrics_addr", "addr", addr)
+	}
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return integration.NewError(integration.ErrInvalid, nil, "error.metrics_loopback", "addr", addr)
 	}
 	return nil
 }

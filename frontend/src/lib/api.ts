@@ -1,7 +1,7 @@
 // The only module that calls Go. Wails injects window.go.main.App; tests
 // and the dev preview install a fake with the same methods.
 import type {
-  AddRequest, HistoryFilter, HistoryPage, IntegrationView, Problem, ProviderView, ReauthStart, Settings, StorageView,
+  AddRequest, AlertDestination, AlertTestResult, HistoryFilter, Navigate, HistoryPage, IntegrationView, Problem, ProviderView, ReauthStart, Settings, StorageView,
 } from './types';
 
 export interface Backend {
@@ -28,6 +28,11 @@ export interface Backend {
   Storage(): Promise<StorageView>;
   RetryStorage(): Promise<StorageView>;
   OpenDataFolder(): Promise<boolean>;
+  StartupNavigation(): Promise<Navigate>;
+  ListAlerts(): Promise<AlertDestination[]>;
+  AddAlert(label: string, format: string, url: string): Promise<AlertDestination>;
+  RemoveAlert(id: string): Promise<AlertDestination>;
+  TestAlert(id: string): Promise<AlertTestResult>;
 }
 
 declare global {
@@ -102,6 +107,11 @@ export const api = {
   storage: () => call((b) => b.Storage()),
   retryStorage: () => call((b) => b.RetryStorage()),
   openDataFolder: () => call((b) => b.OpenDataFolder()),
+  startupNavigation: () => call((b) => b.StartupNavigation()),
+  listAlerts: () => call((b) => b.ListAlerts()),
+  addAlert: (label: string, format: string, url: string) => call((b) => b.AddAlert(label, format, url)),
+  removeAlert: (id: string) => call((b) => b.RemoveAlert(id)),
+  testAlert: (id: string) => call((b) => b.TestAlert(id)),
   openURL: (url: string) => window.runtime?.BrowserOpenURL(url),
   copy: async (text: string) => {
     if (window.runtime?.ClipboardSetText) return window.runtime.ClipboardSetText(text);

@@ -2,7 +2,7 @@
 // the production build) and for component tests: integrations in every
 // status, a few providers, and a runtime whose events a test can emit.
 import type { Backend } from './api';
-import type { Cause, HistoryEvent, IntegrationView, ProviderView, ReauthProgress, Settings, Status, StorageView } from './types';
+import type { AlertDestination, Cause, HistoryEvent, Navigate, IntegrationView, ProviderView, ReauthProgress, Settings, Status, StorageView } from './types';
 
 const now = Date.now();
 const iso = (mins: number) => new Date(now + mins * 60_000).toISOString();
@@ -149,8 +149,10 @@ function history(items: IntegrationView[]): HistoryEvent[] {
  */
 export function fakeBackend(items: IntegrationView[] = structuredClone(sampleIntegrations), emit: (name: string, payload?: unknown) => void = () => {}) {
   let settings: Settings = {
-    language: '', notifications: true, closeToTray: true, openAtLogin: false, refreshMarginMinutes: 10, retentionDays: 365, checkIntervalMinutes: 15, monitoringPaused: false,
+    language: '', notifications: true, closeToTray: true, openAtLogin: false, refreshMarginMinutes: 10, retentionDays: 365, checkIntervalMinutes: 15, monitoringPaused: false, metricsAddress: '',
   };
+  let alerts: AlertDestination[] = [];
+  let nav: Navigate = { view: 'integrations' };
   let storage: StorageView = { readOnly: false, path: '/home/ana/.local/share/relink/relink.db' };
   let afterRetry: StorageView | undefined;
   const calls: string[] = [];
@@ -253,15 +255,43 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
       return storage;
     },
     OpenDataFolder: async () => (calls.push('OpenDataFolder'), true),
+    StartupNavigation: async () => {
+      const n = nav;
+      nav = { view: 'integrations' };
+      return n;
+    },
+    ListAlerts: async () => alerts,
+    AddAlert: async (label, format, url) => {
+      calls.push(`AddAlert:${label}:${format}`);
+      requests.push({ label, format, url });
+      if (!/^https:\/\//.test(url)) throw JSON.stringify({ code: 'error.alert_url_https', params: {} });
+      const zero = '0001-01-01T00:00:00Z';
+      const d: AlertDestination = {
+        id: `d${alerts.length + 1}`, label, format: format as AlertDestination['format'], createdAt: new Date().toISOString(),
+        lastAttemptAt: zero, lastDeliveredAt: zero, lastStatus: 0, failingSince: zero, pending: 0,
+      };
+      alerts = [...alerts, d];
+      return d;
+    },
+    RemoveAlert: async (id) => {
+      calls.push(`RemoveAlert:${id}`);
+      const d = alerts.find((x) => x.id === id)!;
+      alerts = alerts.filter((x) => x.id !== id);
+      return d;
+    },
+    TestAlert: async (id) => (calls.push(`TestAlert:${id}`), { status: 200, body: 'ok' }),
   };
   // setStorage puts the data in a fault state (tests, screenshots); after
   // is what the next RetryStorage finds.
+  // setAlerts and setNavigation stage destinations and a relink:// launch.
+  const setAlerts = (ds: AlertDestination[]) => (alerts = ds);
+  const setNavigation = (n: Navigate) => (nav = n);
   const setStorage = (s: StorageView, after?: StorageView) => {
     storage = s;
     afterRetry = after;
     emit('storage:changed', s);
   };
-  return Object.assign(backend, { calls, requests, setStorage });
+  return Object.assign(backend, { calls, requests, setStorage, setAlerts, setNavigation });
 }
 
 /** installFakeBackend wires the fake into window for the dev preview; ?empty starts with no integrations. */

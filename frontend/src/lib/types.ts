@@ -149,6 +149,29 @@ export interface Settings {
   retentionDays: number;
   checkIntervalMinutes: number;
   monitoringPaused: boolean;
+  /** host:port on loopback where the app serves Prometheus metrics; '' = off. */
+  metricsAddress: string;
+}
+
+export type AlertFormat = 'slack' | 'teams' | 'json';
+
+/** A team alert destination; its webhook URL stays in the keychain. */
+export interface AlertDestination {
+  id: string;
+  label: string;
+  format: AlertFormat;
+  createdAt: string;
+  lastAttemptAt: string;
+  lastDeliveredAt: string;
+  lastStatus: number;
+  lastError?: string;
+  failingSince: string;
+  pending: number;
+}
+
+export interface AlertTestResult {
+  status: number;
+  body?: string;
 }
 
 export interface Navigate {
