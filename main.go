@@ -206,6 +206,12 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 	if w, err := windows.Load(); err == nil {
 		restored, width, height = &w, w.Width, w.Height
 	}
+	uniqueID := "io.relink.app." + singleInstanceKey(c.dataDir)
+	if desktop.HandOff(uniqueID, args) {
+		// The running window took over (it shows itself, or opens the
+		// link); this launch did its job.
+		return 0
+	}
 	app := newApp(c.svc, mon, windows, restored, flags.hidden)
 	app.alerts = c.alerts
 	if flags.open != "" {
@@ -225,7 +231,7 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 		OnShutdown:        app.shutdown,
 		OnBeforeClose:     app.beforeClose,
 		SingleInstanceLock: &options.SingleInstanceLock{
-			UniqueId:               "io.relink.app." + singleInstanceKey(c.dataDir),
+			UniqueId:               uniqueID,
 			OnSecondInstanceLaunch: app.onSecondInstance,
 		},
 		// GPU policy Never is what Wails uses when no Linux options are

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -207,6 +208,91 @@ func (ra *runningApp) stop(t *testing.T) {
 // alive reports whether the app is still running.
 func (ra *runningApp) alive() bool { return ra.cmd.Process.Signal(syscall.Signal(0)) == nil }
 
+// teamReceiver is a local webhook receiver for team alerts (JSON format).
+type teamReceiver struct {
+	*httptest.Server
+	mu  sync.Mutex
+	got []string
+}
+
+func newTeamReceiver(t *testing.T) *teamReceiver {
+	r := &teamReceiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var ev struct {
+			Kind         string
+			Integrations []struct{ Name string }
+		}
+		if err := json.NewDecoder(req.Body).Decode(&ev); err != nil {
+			http.Error(w, "invalid_payload", 400)
+			return
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, in := range ev.Integrations {
+			r.got = append(r.got, ev.Kind+":"+in.Name)
+		}
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *teamReceiver) kinds() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.got, ",")
+}
+
+// integrationID looks an integration's id up with the CLI.
+func integrationID(t *testing.T, data, name string) string {
+	t.Helper()
+	r := relinkCLI(t, data, "", "list", "--json")
+	var vs []struct{ ID, Name string }
+	if err := json.Unmarshal([]byte(r.stdout), &vs); err != nil {
+		t.Fatalf("list --json: %v\n%s", err, r.stdout)
+	}
+	for _, v := range vs {
+		if v.Name == name {
+			return v.ID
+		}
+	}
+	t.Fatalf("no integration %q in %s", name, r.stdout)
+	return ""
+}
+
+// openLink installs the desktop entry for a throwaway user (the real
+// install script) and opens link with xdg-open, as a click in a chat
+// message would. RELINK_DATA_DIR makes the launched process the same
+// instance as the running window.
+func openLink(t *testing.T, data string, env []string, link string) {
+	t.Helper()
+	if _, err := exec.LookPath("xdg-open"); err != nil {
+		t.Skip("needs xdg-open (xdg-utils)")
+	}
+	home := t.TempDir()
+	var base []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "XDG_DATA_HOME=") && !strings.HasPrefix(kv, "BROWSER=") &&
+			!strings.HasPrefix(kv, "XDG_CURRENT_DESKTOP=") {
+			base = append(base, kv)
+		}
+	}
+	base = append(base, "HOME="+home, "XDG_DATA_HOME="+home+"/.local/share", "RELINK_DATA_DIR="+data)
+	inst := exec.Command("../../build/linux/install-user.sh", bins.relink)
+	inst.Env = base
+	if out, err := inst.CombinedOutput(); err != nil {
+		t.Fatalf("install-user.sh: %v\n%s", err, out)
+	}
+	q, _ := exec.Command("env", append(base, "xdg-mime", "query", "default", "x-scheme-handler/relink")...).Output()
+	if strings.TrimSpace(string(q)) != "relink.desktop" {
+		t.Fatalf("xdg-mime: relink:// is handled by %q; want relink.desktop", q)
+	}
+	cmd := exec.Command("xdg-open", link)
+	cmd.Env = base
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xdg-open %s: %v\n%s", link, err, out)
+	}
+}
+
 // TestDesktop runs the real window in a private D-Bus session under Xvfb
 // with dunst as the notification daemon: the tray icon and tooltip follow
 // a break and a recovery, its menu drives "Check all now", notifications
@@ -240,9 +326,16 @@ func TestDesktop(t *testing.T) {
 	// An OAuth integration not authorized yet: its tray row must start the
 	// authorization, which opens $BROWSER (here a script noting the URL).
 	sb := startSandbox(t)
-	if r := relinkCLI(t, data, "", "add", "custom-oauth2", "--name", "Analytics", "--set", "issuer="+sb.URL,
-		"--set", "client_id=relink", "--no-auth"); r.code != 0 {
-		t.Fatalf("add oauth: %s", r.stderr)
+	for _, name := range []string{"Analytics", "CRM"} {
+		if r := relinkCLI(t, data, "", "add", "custom-oauth2", "--name", name, "--set", "issuer="+sb.URL,
+			"--set", "client_id=relink", "--no-auth"); r.code != 0 {
+			t.Fatalf("add oauth %s: %s", name, r.stderr)
+		}
+	}
+	// A team alert destination: a local JSON receiver.
+	team := newTeamReceiver(t)
+	if r := relinkCLI(t, data, team.URL+"\n", "alerts", "add", "team", "--format", "json"); r.code != 0 {
+		t.Fatalf("alerts add: %s", r.stderr)
 	}
 	opened := t.TempDir() + "/opened"
 	browser := t.TempDir() + "/browser"
@@ -273,8 +366,18 @@ func TestDesktop(t *testing.T) {
 		b, _ := os.ReadFile(opened)
 		return strings.Contains(string(b), sb.URL+"/authorize?")
 	})
-	if r := relinkCLI(t, data, "", "remove", "Analytics", "--yes"); r.code != 0 {
-		t.Fatalf("remove: %s", r.stderr)
+	// A relink://open/<id> link (as a team alert carries) opened with
+	// xdg-open reaches the running window through the installed desktop
+	// entry, which opens that integration's repair: a second authorization.
+	openLink(t, data, ra.cmd.Env, "relink://open/"+integrationID(t, data, "CRM"))
+	eventually(t, "the link to start CRM's authorization", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(opened)
+		return strings.Count(string(b), sb.URL+"/authorize?") >= 2
+	})
+	for _, name := range []string{"Analytics", "CRM"} {
+		if r := relinkCLI(t, data, "", "remove", name, "--yes"); r.code != 0 {
+			t.Fatalf("remove %s: %s", name, r.stderr)
+		}
 	}
 	eventually(t, "a healthy tooltip", 20*time.Second, func() bool { return strings.Contains(ti.tooltip(), "connected") })
 	healthyIcon := ti.icon()
@@ -300,6 +403,10 @@ func TestDesktop(t *testing.T) {
 		t.Errorf("tray icon did not return to healthy")
 	}
 	eventually(t, "a recovery notification in dunst", 20*time.Second, func() bool { return strings.Contains(dunstHistory(), "Orders API is working again") })
+	// The team heard the same two pieces of news, in order.
+	eventually(t, "the team alerts for the break and the recovery", 30*time.Second, func() bool {
+		return strings.Contains(team.kinds(), "broken:Orders API,recovered:Orders API")
+	})
 
 	// A second launch exits and the first receives its arguments.
 	second := exec.Command(bins.relink, "--data-dir", data, "--hidden")

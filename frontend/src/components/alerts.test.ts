@@ -7,12 +7,13 @@ import { setLanguage } from '../lib/i18n.svelte';
 import { store } from '../lib/state.svelte';
 
 let backend: ReturnType<typeof fakeBackend>;
+let rt: ReturnType<typeof fakeRuntime>;
 
 beforeEach(() => {
   setLanguage('en');
   store.integrations = [];
   store.loaded = false;
-  const rt = fakeRuntime();
+  rt = fakeRuntime();
   backend = fakeBackend(structuredClone(sampleIntegrations), rt.emit);
   window.go = { main: { App: backend } };
   window.runtime = rt.runtime;
@@ -67,5 +68,44 @@ describe('a relink://open link', () => {
     backend.setNavigation({ view: 'integrations', integrationId: id, reauth: true });
     render(App);
     await screen.findByTestId('reauth-dialog');
+  });
+
+  it('while another repair is open, starts the linked one and ends the other', async () => {
+    const oauth = sampleIntegrations.filter((v) => v.kind === 'oauth2');
+    const [a, b] = [oauth[0], oauth[1]];
+    render(App);
+    await waitFor(() => expect(backend.calls).toContain('ListIntegrations'));
+    rt.emit('navigate', { view: 'integrations', integrationId: a.id, reauth: true });
+    await screen.findByTestId('reauth-waiting');
+    rt.emit('navigate', { view: 'integrations', integrationId: b.id, reauth: true });
+    await waitFor(() => expect(backend.calls).toContain(`StartReauth:${b.id}`));
+    await waitFor(() => expect(backend.calls).toContain('CancelReauth:a1'));
+    expect(screen.getByTestId('reauth-dialog').textContent).toContain(b.name);
+  });
+
+  it('ends an attempt that was still starting when another replaced it', async () => {
+    const [a, b] = sampleIntegrations.filter((v) => v.kind === 'oauth2');
+    // a's start is held until b's dialog has replaced it.
+    const start = backend.StartReauth;
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let asked = false;
+    backend.StartReauth = async (id) => {
+      if (id === a.id) {
+        asked = true;
+        await held;
+      }
+      return start(id);
+    };
+    render(App);
+    await waitFor(() => expect(backend.calls).toContain('ListIntegrations'));
+    rt.emit('navigate', { view: 'integrations', integrationId: a.id, reauth: true });
+    await waitFor(() => expect(asked).toBe(true));
+    rt.emit('navigate', { view: 'integrations', integrationId: b.id, reauth: true });
+    await waitFor(() => expect(backend.calls).toContain(`StartReauth:${b.id}`));
+    release();
+    // b's attempt is a1; a's, started late, is a2 and is ended at once.
+    await waitFor(() => expect(backend.calls).toContain('CancelReauth:a2'));
+    expect(backend.calls).not.toContain('CancelReauth:a1');
   });
 });
