@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +35,13 @@ func TestSecretHygiene(t *testing.T) {
 	sb.control(t, "api-keys", `{"keys":{"sk_test_hygieneKEY0123456789":"ops@example.com"}}`)
 	run("", "add", "custom-oauth2", "--name", "oauth", "--set", "issuer="+sb.URL, "--set", "client_id=relink", "--set", "scopes=openid offline")
 	run("sk_test_hygieneKEY0123456789\n", "add", "custom-api-key", "--name", "key", "--set", "test_url="+sb.URL+"/api/whoami", "--set", "account_path=account", "--secret-stdin")
+	// A team alert destination: its webhook URL is a secret too.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer hook.Close()
+	webhook := hook.URL + "/services/T0/B0/hygieneWEBHOOKsecret0123"
+	run(webhook+"\n", "alerts", "add", "team", "--format", "slack")
+	run("", "alerts", "test", "team")
+	run("", "alerts", "list", "--json")
 	sb.control(t, "expire-tokens", "")
 	run("", "check")
 	token := relinkCLI(t, data, "", "token", "oauth").stdout // printed on purpose; not scanned
@@ -50,7 +59,7 @@ func TestSecretHygiene(t *testing.T) {
 			}
 		}
 	}
-	secrets = append(secrets, strings.TrimSpace(token), "sk_test_hygieneKEY0123456789")
+	secrets = append(secrets, strings.TrimSpace(token), "sk_test_hygieneKEY0123456789", webhook, "hygieneWEBHOOKsecret0123")
 	if len(secrets) < 4 {
 		t.Fatalf("found only %d secrets to look for: %s", len(secrets), out)
 	}
