@@ -103,6 +103,18 @@ try {
       await page.getByTestId('nav-settings').click();
       await page.getByTestId('language').waitFor();
       await shot('12-settings');
+      // Team alerts: one destination delivering, one failing.
+      await page.evaluate(() => window.relinkFake.setAlerts([
+        { id: 'd1', label: 'data-team', format: 'slack', createdAt: '2026-11-20T09:00:00Z', lastAttemptAt: '2026-11-29T08:00:00Z',
+          lastDeliveredAt: '2026-11-29T08:00:00Z', lastStatus: 200, failingSince: '0001-01-01T00:00:00Z', pending: 0 },
+        { id: 'd2', label: 'on-call', format: 'teams', createdAt: '2026-11-20T09:00:00Z', lastAttemptAt: '2026-11-29T09:05:00Z',
+          lastDeliveredAt: '0001-01-01T00:00:00Z', lastStatus: 404, lastError: 'HTTP 404: no_service', failingSince: '2026-11-29T09:05:00Z', pending: 3 },
+      ]));
+      await page.getByTestId('nav-integrations').click();
+      await page.getByTestId('nav-settings').click();
+      await page.getByTestId('alerts-settings').scrollIntoViewIfNeeded();
+      await page.getByTestId('alert-on-call').waitFor();
+      await shot('12b-settings-alerts');
       await page.close();
     }
   }

@@ -298,11 +298,13 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
 export function installFakeBackend() {
   const rt = fakeRuntime();
   const items = new URLSearchParams(location.search).has('empty') ? [] : structuredClone([...sampleIntegrations, hostKeySample, commerceSample, longSample]);
-  window.go = { main: { App: fakeBackend(items, rt.emit) } };
+  const backend = fakeBackend(items, rt.emit);
+  window.go = { main: { App: backend } };
   window.runtime = rt.runtime;
   // The screenshot script drives reauthorization stages through this.
   (window as unknown as { relinkFake: unknown }).relinkFake = {
     progress: (p: ReauthProgress) => rt.emit('reauth:progress', p),
     emit: rt.emit,
+    setAlerts: backend.setAlerts,
   };
 }
