@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -26,6 +28,9 @@ var providerFS embed.FS
 const (
 	GroupSaaS     = "saas"
 	GroupDatabase = "database"
+	// GroupStore holds store platforms whose data is really a database
+	// (Magento, WooCommerce…): presets of a database provider.
+	GroupStore = "store"
 )
 
 // Field is one setting a provider needs (tenant subdomain, host, client
@@ -127,8 +132,15 @@ type Provider struct {
 	Group       string           `json:"group"`
 	Icon        string           `json:"icon"`
 	Description string           `json:"description,omitempty"`
-	// Engine is the database driver family: postgres, mysql or sqlserver.
+	// Engine is the database driver family: postgres, mysql, sqlserver
+	// or mongodb.
 	Engine string `json:"engine,omitempty"`
+	// Base makes this entry a preset of another provider: it takes the
+	// base's kind, engine, fields, probe and lifetimes, and changes only
+	// names, links and, through Defaults, the fields' default values (an
+	// RDS instance's TLS mode, a store's tables).
+	Base     string            `json:"base,omitempty"`
+	Defaults map[string]string `json:"defaults,omitempty"`
 	// Custom providers are configured entirely by the user; only their
 	// user-entered URLs may point at loopback http.
 	Custom    bool      `json:"custom,omitempty"`
@@ -147,6 +159,9 @@ type Provider struct {
 	// holds credentials for, which Relink cannot reauthorize) are repaired.
 	IntegrationsPage string `json:"integrationsPage,omitempty"`
 	Support          string `json:"support"`
+	// Sources are the documentation pages the entry's facts (fields,
+	// defaults, tables) come from.
+	Sources []string `json:"sources,omitempty"`
 }
 
 // Catalog is the loaded, validated set of providers.
@@ -182,6 +197,8 @@ func Parse(files map[string][]byte) (*Catalog, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	var presets []Provider
+	fileOf := map[string]string{}
 	for _, n := range names {
 		var ps []Provider
 		dec := json.NewDecoder(bytes.NewReader(files[n]))
@@ -193,20 +210,38 @@ func Parse(files map[string][]byte) (*Catalog, error) {
 			return nil, fmt.Errorf("catalog %s: trailing data after the array", n)
 		}
 		for _, p := range ps {
+			if _, dup := fileOf[p.ID]; dup {
+				return nil, fmt.Errorf("catalog %s: duplicate provider id %q", n, p.ID)
+			}
+			fileOf[p.ID] = n
+			if p.Base != "" {
+				presets = append(presets, p)
+				continue
+			}
 			if err := p.validate(patterns); err != nil {
 				return nil, fmt.Errorf("catalog %s: provider %q: %w", n, p.ID, err)
-			}
-			if _, dup := c.byID[p.ID]; dup {
-				return nil, fmt.Errorf("catalog %s: duplicate provider id %q", n, p.ID)
 			}
 			c.byID[p.ID] = len(c.list)
 			c.list = append(c.list, p)
 		}
 	}
+	// Presets are resolved against full entries only (no chains), after
+	// every file is read, so file order does not matter.
+	for _, p := range presets {
+		full, err := c.resolve(p)
+		if err == nil {
+			err = full.validate(patterns)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s: provider %q: %w", fileOf[p.ID], p.ID, err)
+		}
+		c.byID[p.ID] = len(c.list)
+		c.list = append(c.list, full)
+	}
 	sort.SliceStable(c.list, func(i, j int) bool {
 		a, b := c.list[i], c.list[j]
 		if a.Group != b.Group {
-			return a.Group == GroupSaaS
+			return groupRank[a.Group] < groupRank[b.Group]
 		}
 		if a.Custom != b.Custom {
 			return !a.Custom
@@ -220,6 +255,38 @@ func Parse(files map[string][]byte) (*Catalog, error) {
 		c.byID[p.ID] = i
 	}
 	return c, nil
+}
+
+// groupRank orders the groups in List.
+var groupRank = map[string]int{GroupSaaS: 0, GroupDatabase: 1, GroupStore: 2}
+
+// resolve builds a preset's full entry from its base.
+func (c *Catalog) resolve(p Provider) (Provider, error) {
+	i, ok := c.byID[p.Base]
+	if !ok {
+		return p, fmt.Errorf("base %q is not a full catalog entry", p.Base)
+	}
+	if p.Kind != "" || p.Engine != "" || p.Custom || p.Fields != nil || p.OAuth != nil || p.Probe != nil || !reflect.ValueOf(p.Lifetimes).IsZero() {
+		return p, errors.New("a preset sets only names, links and defaults; the rest comes from its base")
+	}
+	full := c.list[i]
+	full.ID, full.Name, full.Group, full.Icon, full.Description = p.ID, p.Name, p.Group, p.Icon, p.Description
+	full.Base, full.Defaults, full.Docs, full.Sources = p.Base, p.Defaults, p.Docs, p.Sources
+	if p.Support != "" {
+		full.Support = p.Support
+	}
+	if p.Help != nil {
+		full.Help = p.Help
+	}
+	full.Fields = slices.Clone(full.Fields)
+	for k, v := range p.Defaults {
+		j := slices.IndexFunc(full.Fields, func(f Field) bool { return f.Key == k })
+		if j < 0 || full.Fields[j].Secret {
+			return p, fmt.Errorf("default for %q: no such non-secret field in %s", k, p.Base)
+		}
+		full.Fields[j].Default = v
+	}
+	return full, nil
 }
 
 // Get returns a provider by id.

@@ -34,7 +34,7 @@ var sampleSettings = map[string]string{
 	"email": "admin@example.com", "username": "svc.1a2b.mp-service-account", "project_id": "12345",
 	"host": "db.example.com", "database": "analytics", "user": "relink_ro", "schema": "public", "tables": "orders, customers",
 	"ssh_host": "bastion.example.com", "ssh_user": "tunnel", "ci_client_id": "194",
-	"issuer": "https://id.example.com", "authorization_endpoint": "https://id.example.com/authorize",
+	"issuer": "https://id.example.com", "collections": "shop.orders", "authorization_endpoint": "https://id.example.com/authorize",
 	"token_endpoint": "https://id.example.com/token", "revocation_endpoint": "https://id.example.com/revoke",
 	"scopes": "openid email", "userinfo_url": "https://id.example.com/userinfo",
 	"test_url": "https://api.example.com/v1/me", "header_name": "X-Api-Key", "prefix": "Token", "account_path": "user.email",
@@ -54,7 +54,11 @@ func TestEveryEntryLoads(t *testing.T) {
 	c := load(t)
 	want := []string{"google-analytics", "google-ads", "salesforce", "salesforce-sandbox", "hubspot", "shopify", "microsoft",
 		"meta-ads", "quickbooks", "xero", "zendesk", "adobe-analytics", "stripe", "zendesk-token", "mixpanel", "klaviyo",
-		"recurly", "postgres", "mysql", "sqlserver", "custom-oauth2", "custom-api-key", "commerce-intelligence", "commerce-intelligence-import"}
+		"recurly", "postgres", "mysql", "sqlserver", "custom-oauth2", "custom-api-key", "commerce-intelligence", "commerce-intelligence-import",
+		// Commerce Intelligence's list (issue 17): every integration it
+		// documents has a row here.
+		"mixpanel-secret", "mongodb", "mysql-rds", "postgres-rds", "sqlserver-rds",
+		"adobe-commerce", "woocommerce", "prestashop", "spree"}
 	for _, id := range want {
 		if _, ok := c.Get(id); !ok {
 			t.Errorf("Get(%q) missing; want it in the catalog", id)
@@ -69,6 +73,8 @@ func TestListOrder(t *testing.T) {
 	list := load(t).List()
 	rank := func(p Provider) int {
 		switch {
+		case p.Group == GroupStore:
+			return 3
 		case p.Group == GroupDatabase:
 			return 2
 		case p.Custom:
@@ -79,7 +85,7 @@ func TestListOrder(t *testing.T) {
 	for i := 1; i < len(list); i++ {
 		a, b := list[i-1], list[i]
 		if rank(a) > rank(b) || (rank(a) == rank(b) && strings.ToLower(a.Name) > strings.ToLower(b.Name)) {
-			t.Errorf("List order: %s before %s; want SaaS, then custom, then databases, each by name", a.ID, b.ID)
+			t.Errorf("List order: %s before %s; want SaaS, then custom, then databases, then store platforms, each by name", a.ID, b.ID)
 		}
 	}
 	list[0].ID = "changed"

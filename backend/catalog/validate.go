@@ -50,11 +50,14 @@ func (p *Provider) validate(patterns patternCache) error {
 	if !p.Kind.Valid() {
 		return fmt.Errorf("unknown kind %q", p.Kind)
 	}
-	if p.Group != GroupSaaS && p.Group != GroupDatabase {
-		return fmt.Errorf("group must be saas or database, got %q", p.Group)
+	if _, ok := groupRank[p.Group]; !ok {
+		return fmt.Errorf("group must be saas, database or store, got %q", p.Group)
 	}
-	if (p.Group == GroupDatabase) != (p.Kind == integration.KindDatabase) {
-		return errors.New("databases, and only they, go in the database group")
+	if (p.Group != GroupSaaS) != (p.Kind == integration.KindDatabase) {
+		return errors.New("databases, and only they, go in the database group or the store group")
+	}
+	if p.Group == GroupStore && p.Base == "" {
+		return errors.New("a store platform is a preset of a database provider (base)")
 	}
 	if err := checkLink(p.Docs); err != nil {
 		return fmt.Errorf("docs: %w", err)
@@ -65,6 +68,11 @@ func (p *Provider) validate(patterns patternCache) error {
 	if p.IntegrationsPage != "" {
 		if err := checkLink(p.IntegrationsPage); err != nil {
 			return fmt.Errorf("integrations page: %w", err)
+		}
+	}
+	for _, u := range p.Sources {
+		if err := checkLink(u); err != nil {
+			return fmt.Errorf("sources: %w", err)
 		}
 	}
 	for cause, u := range p.Help {
@@ -239,7 +247,7 @@ func (p *Provider) validateDatabase() error {
 		return errors.New("only oauth2 providers have an oauth section")
 	}
 	switch p.Engine {
-	case "postgres", "mysql", "sqlserver":
+	case "postgres", "mysql", "sqlserver", "mongodb":
 	default:
 		return fmt.Errorf("database engine %q unknown", p.Engine)
 	}
