@@ -184,7 +184,10 @@ func isTimeout(err error) bool {
 // changed (or the user removed) by an admin: reauthorize with new ones.
 func classifyDB(code string) Verdict {
 	switch code {
-	case "28P01", "28000", "1045", "18456":
+	// MongoDB's AuthenticationFailed (18); its Unauthorized (13) is read
+	// per command by the probe, as a missing privilege:
+	// https://www.mongodb.com/docs/manual/reference/error-codes/
+	case "28P01", "28000", "1045", "18456", mongoCodePrefix + "18":
 		return v(integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.db_auth")
 	case "42501", "1044", "1142", "1143", "229", "230":
 		return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges", "privileges", "")

@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -21,15 +22,22 @@ import (
 // DBRequest is a database probe, filled from the integration's settings
 // and the password from the keychain.
 type DBRequest struct {
-	Engine   string // postgres, mysql, sqlserver
+	Engine   string // postgres, mysql, sqlserver, mongodb
 	Host     string
 	Port     int
 	Database string
 	User     string
 	Password string
 	TLSMode  string // disable, prefer, require, verify-full
-	Schema   string
-	Tables   []string
+	// CAFile is a PEM bundle that verify-full checks the server against
+	// instead of the system roots (Amazon RDS's global-bundle.pem).
+	CAFile string
+	Schema string
+	// Tables are the tables (MongoDB: database.collection) to check.
+	Tables []string
+	// AuthSource and AuthMechanism are MongoDB's (default admin and the
+	// driver's negotiation).
+	AuthSource, AuthMechanism string
 	// SSH, when set, reaches the database through a bastion.
 	SSH *SSHConfig
 }
@@ -62,6 +70,8 @@ func ProbeDB(ctx context.Context, r DBRequest) Observation {
 		if c, err = mssqlConnector(r, dial); err == nil {
 			err = probeSQL(ctx, c, r, &o, "SELECT SUSER_SNAME()", func(t string) string { return "SELECT TOP 0 1 FROM " + t })
 		}
+	case "mongodb":
+		err = probeMongo(ctx, r, dial, &o)
 	default:
 		err = fmt.Errorf("unknown database engine %q", r.Engine)
 	}
@@ -81,7 +91,10 @@ func dbErrorCode(err error) string {
 	var pg *pgconn.PgError
 	var my *mysql.MySQLError
 	var ms mssql.Error
+	var mg *mongoServerError
 	switch {
+	case errors.As(err, &mg):
+		return mongoCodePrefix + strconv.Itoa(int(mg.code))
 	case errors.As(err, &pg):
 		return pg.Code
 	case errors.As(err, &my):
@@ -123,6 +136,9 @@ type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 func probePostgres(ctx context.Context, r DBRequest, dial dialFunc, o *Observation) error {
 	u := url.URL{Scheme: "postgres", User: url.UserPassword(r.User, r.Password), Host: net.JoinHostPort(r.Host, strconv.Itoa(r.Port)), Path: "/" + r.Database}
 	q := url.Values{"sslmode": {pgSSLMode(r.TLSMode)}, "connect_timeout": {"10"}, "application_name": {"relink-health"}}
+	if r.CAFile != "" && r.TLSMode == "verify-full" {
+		q.Set("sslrootcert", r.CAFile)
+	}
 	u.RawQuery = q.Encode()
 	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
@@ -193,6 +209,13 @@ func mysqlConnector(r DBRequest, dial dialFunc) driver.Connector {
 		c.TLSConfig = "skip-verify"
 	case "verify-full":
 		c.TLSConfig = "true"
+		if r.CAFile != "" {
+			pool, err := caPool(r.CAFile)
+			if err != nil {
+				return errConnector{err}
+			}
+			c.TLS = &tls.Config{ServerName: r.Host, RootCAs: pool}
+		}
 	default:
 		c.TLSConfig = "preferred"
 	}
@@ -223,6 +246,11 @@ func mssqlConnector(r DBRequest, dial dialFunc) (driver.Connector, error) {
 		q.Set("TrustServerCertificate", "true")
 	case "verify-full":
 		q.Set("encrypt", "true")
+		if r.CAFile != "" {
+			// go-mssqldb's "certificate": the file the server's
+			// certificate is verified against.
+			q.Set("certificate", r.CAFile)
+		}
 	default:
 		q.Set("encrypt", "false")
 	}

@@ -134,14 +134,12 @@ func (s *Service) probeKey(ctx context.Context, in integration.Integration, p ca
 func (s *Service) probeDB(ctx context.Context, in integration.Integration, p catalog.Provider, password, sshKey string) probeResult {
 	st := in.Settings
 	port, _ := strconv.Atoi(st["port"])
-	var tables []string
-	for _, t := range strings.Split(st["tables"], ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			tables = append(tables, t)
-		}
-	}
 	req := health.DBRequest{Engine: p.Engine, Host: st["host"], Port: port, Database: st["database"],
-		User: st["user"], Password: password, TLSMode: st["tls_mode"], Schema: st["schema"], Tables: tables}
+		User: st["user"], Password: password, TLSMode: st["tls_mode"], Schema: st["schema"], Tables: splitList(st["tables"])}
+	req.CAFile, req.AuthSource, req.AuthMechanism = st["tls_ca_file"], st["auth_source"], st["auth_mechanism"]
+	if c := st["collections"]; c != "" {
+		req.Tables = splitList(c)
+	}
 	if cfg, ok := bastionOf(in); ok {
 		key := sshKey
 		if key == "" {
@@ -170,6 +168,17 @@ func (s *Service) probeDB(ctx context.Context, in integration.Integration, p cat
 		}
 	}
 	return probeResult{verdict: health.Classify(o), obs: o}
+}
+
+// splitList reads a comma-separated setting (tables, collections).
+func splitList(v string) []string {
+	var out []string
+	for _, t := range strings.Split(v, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p catalog.Provider) probeResult {

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
 	"relink/backend/integration"
 )
 
@@ -122,5 +126,91 @@ func TestMariaDBPasswordAndPrivileges(t *testing.T) {
 	vs, _ = s.Check(ctx, v.ID)
 	if vs[0].Status != integration.StatusDegraded || vs[0].Problem == nil || !strings.Contains(vs[0].Problem.Params["privileges"], "orders") {
 		t.Errorf("after REVOKE got %s %+v; want degraded naming orders", vs[0].Status, vs[0].Problem)
+	}
+}
+
+// mongoAdmin runs one command as the admin user of the FerretDB that
+// .ci/start-ferretdb starts.
+func mongoAdmin(t *testing.T, db string, cmd bson.D) {
+	t.Helper()
+	c, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + os.Getenv("RELINK_TEST_MONGO_HOST") + ":" + os.Getenv("RELINK_TEST_MONGO_PORT") + "/").
+		SetAuth(options.Credential{Username: os.Getenv("RELINK_TEST_MONGO_ADMIN_USER"), Password: os.Getenv("RELINK_TEST_MONGO_ADMIN_PASSWORD"), AuthSource: "admin"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(context.Background())
+	if err := c.Database(db).RunCommand(context.Background(), cmd).Err(); err != nil {
+		t.Fatalf("mongodb %s: %v", cmd[0].Key, err)
+	}
+}
+
+// TestMongoDBLifecycle is issue 17's acceptance against a real FerretDB:
+// add → connected, password changed → needs reauthorization (and the new
+// password repairs it), server stopped → error, back → connected. A
+// revoked role cannot be staged there (FerretDB v1 has no roles); the
+// health package tests MongoDB's Unauthorized answer.
+func TestMongoDBLifecycle(t *testing.T) {
+	if os.Getenv("RELINK_TEST_MONGO_HOST") == "" {
+		t.Skip(`needs FerretDB: eval "$(.ci/start-ferretdb DIR)" after start-postgres`)
+	}
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	mongoAdmin(t, "admin", bson.D{{Key: "createUser", Value: "lifecycle"}, {Key: "pwd", Value: "first-pass-1"}, {Key: "roles", Value: bson.A{}}})
+	t.Cleanup(func() { mongoAdmin(t, "admin", bson.D{{Key: "dropUser", Value: "lifecycle"}}) })
+	mongoAdmin(t, "shop", bson.D{{Key: "insert", Value: "orders"}, {Key: "documents", Value: bson.A{bson.D{{Key: "total", Value: 1}}}}})
+	v, err := s.Add(ctx, AddRequest{Provider: "mongodb", Name: "Events", Secret: "first-pass-1", Settings: map[string]string{
+		"host": os.Getenv("RELINK_TEST_MONGO_HOST"), "port": os.Getenv("RELINK_TEST_MONGO_PORT"), "database": "shop",
+		"user": "lifecycle", "collections": "shop.orders"}})
+	if err != nil || v.Status != integration.StatusConnected || v.Account != "lifecycle@admin" {
+		t.Fatalf("add: %+v %v", v, err)
+	}
+	check := func() IntegrationView {
+		vs, err := s.Check(ctx, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vs[0]
+	}
+	mongoAdmin(t, "admin", bson.D{{Key: "updateUser", Value: "lifecycle"}, {Key: "pwd", Value: "second-pass-2"}})
+	if got := check(); got.Status != integration.StatusNeedsReauth || got.Cause != integration.CauseAccountChange {
+		t.Errorf("after a password change got %s/%s; want needs_reauth/account_changed", got.Status, got.Cause)
+	}
+	if got, err := s.SubmitSecret(ctx, v.ID, "second-pass-2"); err != nil || got.Status != integration.StatusConnected {
+		t.Fatalf("reauthorize with the new password: %s %v", got.Status, err)
+	}
+	sh(t, os.Getenv("RELINK_TEST_MONGO_STOP"))
+	restarted := false
+	defer func() {
+		if !restarted {
+			sh(t, os.Getenv("RELINK_TEST_MONGO_START"))
+		}
+	}()
+	check()
+	if got := check(); got.Status != integration.StatusError || got.Cause != integration.CauseProviderIssue {
+		t.Errorf("server stopped: got %s/%s; want error/provider_issue", got.Status, got.Cause)
+	}
+	sh(t, os.Getenv("RELINK_TEST_MONGO_START"))
+	restarted = true
+	if got := check(); got.Status != integration.StatusConnected {
+		t.Errorf("server back: got %s; want connected without user action", got.Status)
+	}
+}
+
+// TestStorePresetChecksItsTables adds Spree (a PostgreSQL preset) with
+// only connection settings: its documented tables are what the privilege
+// check reads, so a database without them is degraded, naming them.
+func TestStorePresetChecksItsTables(t *testing.T) {
+	if os.Getenv("RELINK_TEST_PG_HOST") == "" {
+		t.Skip(`needs a real PostgreSQL: eval "$(.ci/start-postgres DIR)"`)
+	}
+	s, _, _ := newService(t)
+	v, err := s.Add(context.Background(), AddRequest{Provider: "spree", Name: "Spree", Secret: os.Getenv("RELINK_TEST_PG_PASSWORD"), Settings: map[string]string{
+		"host": os.Getenv("RELINK_TEST_PG_HOST"), "port": os.Getenv("RELINK_TEST_PG_PORT"), "database": os.Getenv("RELINK_TEST_PG_DB"),
+		"user": os.Getenv("RELINK_TEST_PG_USER"), "tls_mode": "disable"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != integration.StatusDegraded || v.Problem == nil || !strings.Contains(v.Problem.Params["privileges"], "public.spree_orders") {
+		t.Errorf("add spree: got %s %+v; want degraded naming public.spree_orders", v.Status, v.Problem)
 	}
 }
