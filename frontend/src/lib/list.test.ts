@@ -44,6 +44,15 @@ describe('groups and counts', () => {
     expect(groups(sampleIntegrations.filter((v) => v.group === 'database')).map((g) => g.group)).toEqual(['database']);
   });
 
+  it('lists store platforms (database presets) in their own group after databases', () => {
+    const shop = { ...sampleIntegrations.find((v) => v.group === 'database')!, id: 'shop', group: 'store' as const };
+    expect(groups([shop, ...sampleIntegrations]).map((g) => [g.group, g.items.length])).toEqual([
+      ['saas', 7],
+      ['database', 2],
+      ['store', 1],
+    ]);
+  });
+
   it('counts statuses', () => {
     expect(counts(sampleIntegrations)).toEqual({ needs_reauth: 2, error: 2, degraded: 1, expiring: 1, paused: 1, connected: 2 });
   });

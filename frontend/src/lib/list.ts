@@ -20,10 +20,10 @@ export function filterSort(items: IntegrationView[], q: ListQuery): IntegrationV
     .sort((a, b) => b.severity - a.severity || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
 }
 
-export type Group = 'saas' | 'database';
+export type Group = 'saas' | 'database' | 'store';
 
 export function groups(items: IntegrationView[]): { group: Group; items: IntegrationView[] }[] {
-  return (['saas', 'database'] as const)
+  return (['saas', 'database', 'store'] as const)
     .map((group) => ({ group, items: items.filter((v) => v.group === group) }))
     .filter((g) => g.items.length);
 }

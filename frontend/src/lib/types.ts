@@ -22,7 +22,7 @@ export interface IntegrationView {
   provider: string;
   providerName: string;
   kind: Kind;
-  group: 'saas' | 'database';
+  group: 'saas' | 'database' | 'store';
   icon: string;
   settings: Record<string, string>;
   account: string;
@@ -75,7 +75,7 @@ export interface ProviderView {
   id: string;
   name: string;
   kind: Kind;
-  group: 'saas' | 'database';
+  group: 'saas' | 'database' | 'store';
   icon: string;
   description?: string;
   docsUrl?: string;
