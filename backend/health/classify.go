@@ -64,6 +64,7 @@ var (
 	ErrCredentialMissing   = errors.New("credential missing")
 	ErrBodyTooLarge        = errors.New("response too large")
 	ErrHostKeyChanged      = errors.New("SSH host key changed")
+	ErrCAFile              = errors.New("CA certificate file unreadable")
 )
 
 func v(s integration.Status, c integration.Cause, code string, kv ...string) Verdict {
@@ -147,6 +148,10 @@ func classifyErr(o Observation) Verdict {
 		return v(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_timeout")
 	case errors.Is(err, ErrCredentialMissing):
 		return v(integration.StatusNeedsReauth, integration.CauseTokenExpired, "problem.credential_missing")
+	case errors.Is(err, ErrCAFile):
+		var p *integration.Problem
+		errors.As(err, &p)
+		return Verdict{Status: integration.StatusError, Cause: integration.CauseLocalProblem, Problem: p}
 	case errors.Is(err, ErrBodyTooLarge):
 		return v(integration.StatusError, integration.CauseProviderIssue, "problem.response_too_large")
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):

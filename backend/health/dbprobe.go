@@ -59,6 +59,13 @@ func ProbeDB(ctx context.Context, r DBRequest) Observation {
 		defer t.Close()
 		dial = t.DialContext
 	}
+	if r.CAFile != "" && r.TLSMode == "verify-full" {
+		// Read once up front: each driver reports a bad file its own way.
+		if _, err := caPool(r.CAFile); err != nil {
+			o.Err = err
+			return o
+		}
+	}
 	var err error
 	switch r.Engine {
 	case "postgres":

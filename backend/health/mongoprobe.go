@@ -18,6 +18,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"relink/backend/integration"
 )
 
 // MongoDB server error codes the probe reads
@@ -206,15 +208,16 @@ func (r DBRequest) tlsConfig() (*tls.Config, error) {
 	return nil, nil
 }
 
-// caPool reads a PEM bundle such as Amazon RDS's global-bundle.pem.
+// caPool reads a PEM bundle such as Amazon RDS's global-bundle.pem. A
+// file that cannot be read is the user's setting, a local problem.
 func caPool(path string) (*x509.CertPool, error) {
 	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read CA file: %w", err)
+	if err == nil {
+		pool := x509.NewCertPool()
+		if pool.AppendCertsFromPEM(b) {
+			return pool, nil
+		}
+		err = errors.New("no PEM certificates")
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("CA file %s: no PEM certificates", path)
-	}
-	return pool, nil
+	return nil, integration.NewError(ErrCAFile, err, "problem.ca_file", "path", path)
 }

@@ -137,3 +137,24 @@ func TestMongoUnauthorized(t *testing.T) {
 		t.Errorf("mongoErr lost the server's code")
 	}
 }
+
+// TestCAFile: verify-full with the user's CA bundle (Amazon RDS's
+// global-bundle.pem) is read up front for every engine; a file that is
+// missing or holds no certificate is the user's local problem, named.
+func TestCAFile(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := dir + "/bundle.pem"
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, engine := range []string{"postgres", "mysql", "sqlserver", "mongodb"} {
+		for _, path := range []string{dir + "/missing.pem", notPEM} {
+			o := ProbeDB(context.Background(), DBRequest{Engine: engine, Host: "127.0.0.1", Port: 1, TLSMode: "verify-full", CAFile: path})
+			v := Classify(o)
+			if v.Status != integration.StatusError || v.Cause != integration.CauseLocalProblem || v.Problem == nil ||
+				v.Problem.Code != "problem.ca_file" || v.Problem.Params["path"] != path {
+				t.Errorf("%s %s: got %s/%s %v; want error/local_problem problem.ca_file naming the file", engine, path, v.Status, v.Cause, v.Problem)
+			}
+		}
+	}
+}
