@@ -100,3 +100,21 @@ func TestStoreAndDatabaseGroups(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretOptional(t *testing.T) {
+	c := load(t)
+	for _, tc := range []struct {
+		id       string
+		settings map[string]string
+		want     bool
+	}{
+		{"mongodb", map[string]string{}, true}, // a server without authentication
+		{"mongodb", map[string]string{"user": "reader"}, false},
+		{"postgres", map[string]string{}, false},
+		{"stripe", map[string]string{}, false},
+	} {
+		if got := get(t, c, tc.id).SecretOptional(tc.settings); got != tc.want {
+			t.Errorf("%s.SecretOptional(%v) = %v; want %v", tc.id, tc.settings, got, tc.want)
+		}
+	}
+}

@@ -176,6 +176,15 @@ func (p Provider) SecretField() string {
 	return ""
 }
 
+// SecretOptional reports that the provider works without its first
+// secret for these settings: the field is not required and the field it
+// goes with (a MongoDB password with its user) is empty, as for a MongoDB
+// server without authentication.
+func (p Provider) SecretOptional(settings map[string]string) bool {
+	f, ok := p.field(p.SecretField())
+	return ok && !f.Required && (f.RequiredWith == "" || settings[f.RequiredWith] == "")
+}
+
 // SecretFields lists every secret field key (a database's password and
 // SSH key, an OAuth client secret).
 func (p Provider) SecretFields() []string {

@@ -57,8 +57,11 @@ func probeMongo(ctx context.Context, r DBRequest, dial dialFunc, o *Observation)
 		SetAppName("relink-health").
 		SetConnectTimeout(10 * time.Second).
 		SetServerSelectionTimeout(10 * time.Second).
-		SetRetryReads(false).
-		SetAuth(options.Credential{AuthMechanism: r.AuthMechanism, AuthSource: r.authSource(), Username: r.User, Password: r.Password})
+		SetRetryReads(false)
+	// No user: a server run without authentication (mongod's default).
+	if r.User != "" {
+		opts.SetAuth(options.Credential{AuthMechanism: r.AuthMechanism, AuthSource: r.authSource(), Username: r.User, Password: r.Password})
+	}
 	tc, err := r.tlsConfig()
 	if err != nil {
 		return err

@@ -84,6 +84,12 @@ func TestRealMongoDB(t *testing.T) {
 	gone.Tables = []string{"shop.nope"}
 	check("collection missing", gone, integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges")
 
+	// No user, on a server that requires one: MongoDB answers Unauthorized
+	// (13) to the listing, which the probe reports as the missing privilege.
+	anon := one
+	anon.User, anon.Password = "", ""
+	check("no user on a server with authentication", anon, integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges")
+
 	mongoAdmin(t, port, "admin", bson.D{{Key: "updateUser", Value: user}, {Key: "pwd", Value: randomHex(t)}})
 	check("password changed", one, integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.db_auth")
 

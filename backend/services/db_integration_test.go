@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -212,5 +213,32 @@ func TestStorePresetChecksItsTables(t *testing.T) {
 	}
 	if v.Status != integration.StatusDegraded || v.Problem == nil || !strings.Contains(v.Problem.Params["privileges"], "public.spree_orders") {
 		t.Errorf("add spree: got %s %+v; want degraded naming public.spree_orders", v.Status, v.Problem)
+	}
+}
+
+// TestMongoDBWithoutUser: MongoDB is the one database Commerce
+// Intelligence connects to without a user (a server run without
+// authentication). Adding one needs no password and checks run without a
+// keychain entry; this FerretDB requires authentication, so the server's
+// Unauthorized answer shows as missing privileges, not as a missing
+// password. With a user, the password is required.
+func TestMongoDBWithoutUser(t *testing.T) {
+	if os.Getenv("RELINK_TEST_MONGO_HOST") == "" {
+		t.Skip(`needs FerretDB: eval "$(.ci/start-ferretdb DIR)" after start-postgres`)
+	}
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	settings := map[string]string{"host": os.Getenv("RELINK_TEST_MONGO_HOST"), "port": os.Getenv("RELINK_TEST_MONGO_PORT"), "database": "shop"}
+	v, err := s.Add(ctx, AddRequest{Provider: "mongodb", Name: "Open", Settings: settings})
+	if err != nil || v.Status != integration.StatusDegraded || v.Problem == nil || !strings.Contains(v.Problem.Params["privileges"], "listCollections on shop") {
+		t.Fatalf("add without a user: %+v %v; want degraded naming listCollections on shop", v, err)
+	}
+	if vs, err := s.Check(ctx, v.ID); err != nil || vs[0].Status != integration.StatusDegraded {
+		t.Errorf("check without a keychain entry: %+v %v; want degraded again", vs, err)
+	}
+	settings["user"] = "someone"
+	_, err = s.Add(ctx, AddRequest{Provider: "mongodb", Name: "Needs password", Settings: settings})
+	if p := (*integration.Problem)(nil); !errors.As(err, &p) || p.Code != "error.secret_required" {
+		t.Errorf("add with a user and no password: %v; want error.secret_required", err)
 	}
 }

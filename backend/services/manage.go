@@ -56,7 +56,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", "client_secret")
 		}
 	default:
-		if secret == "" {
+		if secret == "" && !p.SecretOptional(settings) {
 			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", p.SecretField())
 		}
 		slot = secretSlot(p.Kind)
@@ -74,7 +74,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 		in.Status, in.Cause, in.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem
 		in.Account, in.LastChecked, in.LastHealthy = res.obs.Account, now, now
 	}
-	if slot != "" {
+	if slot != "" && secret != "" {
 		extra[slot] = secret
 	}
 	for k, v := range extra {
