@@ -112,16 +112,22 @@ func probeMongo(ctx context.Context, r DBRequest, dial dialFunc, o *Observation)
 		if db == "" || coll == "" {
 			return fmt.Errorf("collection %q: name it database.collection", t)
 		}
+		// A find on a collection that does not exist succeeds empty: list
+		// it first, as the SQL probes report a missing table.
 		names, err := client.Database(db).ListCollectionNames(ctx, bson.D{{Key: "name", Value: coll}})
-		if err == nil && len(names) == 0 {
+		if err != nil {
+			if err := missingOr(err, o, "listCollections on "+db); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(names) == 0 {
 			o.MissingPrivileges = append(o.MissingPrivileges, "collection "+db+"."+coll+" missing")
 			continue
 		}
-		if err == nil {
-			// A find reads nothing (limit 0 is "no limit": batchSize 0
-			// returns an empty first batch) but needs the find privilege.
-			err = client.Database(db).RunCommand(ctx, bson.D{{Key: "find", Value: coll}, {Key: "batchSize", Value: 0}, {Key: "singleBatch", Value: true}}).Err()
-		}
+		// batchSize 0 returns an empty first batch (limit 0 would mean no
+		// limit): nothing is read, but the find privilege is needed.
+		err = client.Database(db).RunCommand(ctx, bson.D{{Key: "find", Value: coll}, {Key: "batchSize", Value: 0}, {Key: "singleBatch", Value: true}}).Err()
 		if err := missingOr(err, o, "find on "+db+"."+coll); err != nil {
 			return err
 		}
