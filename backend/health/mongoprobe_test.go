@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -17,6 +19,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver"
 
 	"relink/backend/integration"
+	"relink/backend/internal/testrig"
 )
 
 func randomHex(t *testing.T) string {
@@ -83,6 +86,14 @@ func TestRealMongoDB(t *testing.T) {
 	gone := one
 	gone.Tables = []string{"shop.nope"}
 	check("collection missing", gone, integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges")
+
+	// Commerce Intelligence reaches MongoDB through an SSH tunnel; so
+	// does the probe, through the same bastion code as the SQL engines.
+	b := testrig.NewBastion(t)
+	tunnelled := one
+	cfg := bastionConfig(b)
+	tunnelled.SSH = &cfg
+	check("added through an SSH tunnel", tunnelled, integration.StatusConnected, "", "")
 
 	// No user, on a server that requires one: MongoDB answers Unauthorized
 	// (13) to the listing, which the probe reports as the missing privilege.
@@ -162,5 +173,23 @@ func TestCAFile(t *testing.T) {
 				t.Errorf("%s %s: got %s/%s %v; want error/local_problem problem.ca_file naming the file", engine, path, v.Status, v.Cause, v.Problem)
 			}
 		}
+	}
+}
+
+// TestDeadlineConn: through an SSH channel, which has no deadlines, a
+// read past the driver's deadline fails as a timeout instead of hanging.
+func TestDeadlineConn(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	c := &deadlineConn{Conn: a}
+	if err := c.SetReadDeadline(time.Now().Add(20 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Read(make([]byte, 1))
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !isTimeout(err) {
+		t.Errorf("Read past the deadline = %v; want a timeout", err)
+	}
+	if v := Classify(Observation{Err: err}); v.Problem == nil || v.Problem.Code != "problem.timeout" {
+		t.Errorf("Classify = %+v; want problem.timeout", v)
 	}
 }
