@@ -57,7 +57,7 @@ func ProbeDB(ctx context.Context, r DBRequest) Observation {
 			return o
 		}
 		defer t.Close()
-		dial = t.DialContext
+		dial = tunnelDial(t)
 	}
 	if r.CAFile != "" && r.TLSMode == "verify-full" {
 		// Read once up front: each driver reports a bad file its own way.

@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -43,8 +42,7 @@ func probeMongo(ctx context.Context, r DBRequest, dial dialFunc, o *Observation)
 	// The driver retries a refused or unresolvable server until server
 	// selection times out and then names the cause only in its topology
 	// text: one plain dial first reports it at once, as itself.
-	tunnelled := dial != nil
-	if !tunnelled {
+	if dial == nil {
 		d := net.Dialer{Timeout: 10 * time.Second}
 		dial = d.DialContext
 	}
@@ -71,13 +69,7 @@ func probeMongo(ctx context.Context, r DBRequest, dial dialFunc, o *Observation)
 	if tc != nil {
 		opts.SetTLSConfig(tc)
 	}
-	opts.SetDialer(dialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err != nil || !tunnelled {
-			return c, err
-		}
-		return &deadlineConn{Conn: c}, nil
-	}))
+	opts.SetDialer(dialer(dial))
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return fmt.Errorf("mongodb settings: %w", err)
@@ -196,52 +188,6 @@ type mongoServerError struct {
 
 func (e *mongoServerError) Error() string { return e.err.Error() }
 func (e *mongoServerError) Unwrap() error { return e.err }
-
-// deadlineConn gives a connection without deadlines (an SSH channel:
-// "ssh: tcpChan: deadline not supported") deadlines the MongoDB driver can
-// set before every read and write: when one passes the connection is
-// closed and the blocked call fails as a timeout. Reads and writes take
-// turns on a driver connection, so one deadline serves both.
-type deadlineConn struct {
-	net.Conn
-	mu      sync.Mutex
-	timer   *time.Timer
-	expired bool
-}
-
-func (c *deadlineConn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.timer != nil {
-		c.timer.Stop()
-		c.timer = nil
-	}
-	c.expired = false
-	if !t.IsZero() {
-		c.timer = time.AfterFunc(time.Until(t), func() {
-			c.mu.Lock()
-			c.expired = true
-			c.mu.Unlock()
-			c.Conn.Close()
-		})
-	}
-	return nil
-}
-
-func (c *deadlineConn) SetReadDeadline(t time.Time) error  { return c.SetDeadline(t) }
-func (c *deadlineConn) SetWriteDeadline(t time.Time) error { return c.SetDeadline(t) }
-
-func (c *deadlineConn) Read(b []byte) (int, error)  { return c.timedOut(c.Conn.Read(b)) }
-func (c *deadlineConn) Write(b []byte) (int, error) { return c.timedOut(c.Conn.Write(b)) }
-
-func (c *deadlineConn) timedOut(n int, err error) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err != nil && c.expired {
-		return n, os.ErrDeadlineExceeded
-	}
-	return n, err
-}
 
 func (r DBRequest) authSource() string {
 	if r.AuthSource != "" {

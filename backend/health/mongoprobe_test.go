@@ -6,12 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -173,23 +171,5 @@ func TestCAFile(t *testing.T) {
 				t.Errorf("%s %s: got %s/%s %v; want error/local_problem problem.ca_file naming the file", engine, path, v.Status, v.Cause, v.Problem)
 			}
 		}
-	}
-}
-
-// TestDeadlineConn: through an SSH channel, which has no deadlines, a
-// read past the driver's deadline fails as a timeout instead of hanging.
-func TestDeadlineConn(t *testing.T) {
-	a, b := net.Pipe()
-	defer b.Close()
-	c := &deadlineConn{Conn: a}
-	if err := c.SetReadDeadline(time.Now().Add(20 * time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	_, err := c.Read(make([]byte, 1))
-	if !errors.Is(err, os.ErrDeadlineExceeded) || !isTimeout(err) {
-		t.Errorf("Read past the deadline = %v; want a timeout", err)
-	}
-	if v := Classify(Observation{Err: err}); v.Problem == nil || v.Problem.Code != "problem.timeout" {
-		t.Errorf("Classify = %+v; want problem.timeout", v)
 	}
 }
