@@ -62,9 +62,11 @@ type trayItem struct {
 	name string
 }
 
-func (ti trayItem) prop(name string) dbus.Variant {
-	v, _ := ti.conn.Object(ti.name, "/StatusNotifierItem").GetProperty("org.kde.StatusNotifierItem." + name)
-	return v
+// prop reads a property; ok is false when the item is gone or busy (the
+// callers poll, so a miss is a "not yet", never a panic on a zero Variant).
+func (ti trayItem) prop(name string) (dbus.Variant, bool) {
+	v, err := ti.conn.Object(ti.name, "/StatusNotifierItem").GetProperty("org.kde.StatusNotifierItem." + name)
+	return v, err == nil && v.Value() != nil
 }
 
 func (ti trayItem) tooltip() string {
@@ -76,7 +78,10 @@ func (ti trayItem) tooltip() string {
 		}
 		Title, Text string
 	}
-	ti.prop("ToolTip").Store(&tip)
+	v, ok := ti.prop("ToolTip")
+	if !ok || v.Store(&tip) != nil {
+		return ""
+	}
 	return tip.Title
 }
 
@@ -85,7 +90,10 @@ func (ti trayItem) icon() []byte {
 		W, H int32
 		Pix  []byte
 	}
-	ti.prop("IconPixmap").Store(&px)
+	v, ok := ti.prop("IconPixmap")
+	if !ok || v.Store(&px) != nil {
+		return nil
+	}
 	if len(px) == 0 {
 		return nil
 	}
