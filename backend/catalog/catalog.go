@@ -162,6 +162,9 @@ type Provider struct {
 	// Sources are the documentation pages the entry's facts (fields,
 	// defaults, tables) come from.
 	Sources []string `json:"sources,omitempty"`
+	// Errors read the provider's own error answers before the generic
+	// RFC 6749/6750 reading (see errors.go).
+	Errors Errors `json:"errors,omitempty"`
 }
 
 // Catalog is the loaded, validated set of providers.
@@ -192,6 +195,7 @@ func Load() (*Catalog, error) {
 func Parse(files map[string][]byte) (*Catalog, error) {
 	c := &Catalog{byID: map[string]int{}}
 	patterns := patternCache{}
+	rulePatterns := rawPatternCache{}
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -219,6 +223,12 @@ func Parse(files map[string][]byte) (*Catalog, error) {
 				continue
 			}
 			if err := p.validate(patterns); err != nil {
+				return nil, fmt.Errorf("catalog %s: provider %q: %w", n, p.ID, err)
+			}
+			if len(p.Errors) > 0 && p.Group != GroupSaaS {
+				return nil, fmt.Errorf("catalog %s: provider %q: only saas providers have error rules", n, p.ID)
+			}
+			if err := p.Errors.validate(rulePatterns); err != nil {
 				return nil, fmt.Errorf("catalog %s: provider %q: %w", n, p.ID, err)
 			}
 			c.byID[p.ID] = len(c.list)
@@ -266,7 +276,7 @@ func (c *Catalog) resolve(p Provider) (Provider, error) {
 	if !ok {
 		return p, fmt.Errorf("base %q is not a full catalog entry", p.Base)
 	}
-	if p.Kind != "" || p.Engine != "" || p.Custom || p.Fields != nil || p.OAuth != nil || p.Probe != nil || !reflect.ValueOf(p.Lifetimes).IsZero() {
+	if p.Kind != "" || p.Engine != "" || p.Custom || p.Fields != nil || p.OAuth != nil || p.Probe != nil || p.Errors != nil || !reflect.ValueOf(p.Lifetimes).IsZero() {
 		return p, errors.New("a preset sets only names, links and defaults; the rest comes from its base")
 	}
 	full := c.list[i]

@@ -15,13 +15,26 @@ import (
 	"strings"
 	"time"
 
+	"relink/backend/catalog"
 	"relink/backend/integration"
 )
 
 // Observation is what one probe saw. It never holds a credential.
 type Observation struct {
+	// At is where the answer came from: catalog.AtProbe (the default),
+	// AtToken, AtData, AtRevoke or AtDiscovery.
+	At string
+	// APIKey marks a probe made with an API key rather than an OAuth token:
+	// a rejected key is entered again, not reauthorized.
+	APIKey bool
 	// HTTP probes.
 	StatusCode int
+	// Header, JSON and Text are the provider's answer as catalogue rules
+	// read it (see Read): response headers, the parsed body (nil when not
+	// JSON) and the body as text, bounded.
+	Header     http.Header
+	JSON       any
+	Text       string
 	OAuthError string // invalid_token, insufficient_scope, invalid_grant…
 	ErrorText  string // provider's error description, redacted, short
 	RetryAfter string
@@ -93,7 +106,19 @@ func Classify(o Observation) Verdict {
 	switch code := o.StatusCode; {
 	case code == 0:
 		return v(integration.StatusError, integration.CauseAppProblem, "problem.app_error")
+	case o.OAuthError == "invalid_client":
+		// The user's OAuth client was refused (deleted, disabled, wrong
+		// secret): it is fixed in their OAuth app, never by reauthorizing.
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.oauth_client_invalid")
+	case o.At == catalog.AtToken && code < 500 && (o.OAuthError == "invalid_grant" || o.OAuthError == "invalid_token" || o.OAuthError == "unauthorized_client"):
+		if DeadGrantCause(o.OAuthError, o.ErrorText) == integration.CauseAccessRevoked {
+			return v(integration.StatusNeedsReauth, integration.CauseAccessRevoked, "problem.access_revoked")
+		}
+		return v(integration.StatusNeedsReauth, integration.CauseTokenExpired, "problem.token_expired")
 	case code == 401 || o.OAuthError == "invalid_token" || o.OAuthError == "invalid_grant":
+		if o.APIKey {
+			return v(integration.StatusNeedsReauth, integration.CauseAccessRevoked, "problem.api_key_rejected")
+		}
 		if revoked(o.ErrorText) {
 			return v(integration.StatusNeedsReauth, integration.CauseAccessRevoked, "problem.access_revoked")
 		}
@@ -104,9 +129,16 @@ func Classify(o Observation) Verdict {
 		}
 		return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.privileges_reduced")
 	case code == 429:
+		if o.RetryAfter == "" {
+			return v(integration.StatusError, integration.CauseProviderIssue, "problem.throttled")
+		}
 		return v(integration.StatusError, integration.CauseProviderIssue, "problem.rate_limited", "retry_after", o.RetryAfter)
 	case code >= 500:
 		return v(integration.StatusError, integration.CauseProviderIssue, "problem.provider_outage", "status", strconv.Itoa(code))
+	case o.At == catalog.AtDiscovery && code != 200:
+		// The issuer answers but serves no metadata there: the issuer URL
+		// the user gave is not an authorization server's.
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.issuer_metadata", "status", strconv.Itoa(code))
 	case code >= 200 && code < 300:
 		if missing := integration.MissingScopes(o.RequiredScopes, o.GrantedScopes); len(missing) > 0 && len(o.GrantedScopes) > 0 {
 			return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.missing_scopes", "scopes", strings.Join(missing, ", "))
@@ -115,10 +147,32 @@ func Classify(o Observation) Verdict {
 			return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges", "privileges", strings.Join(o.MissingPrivileges, ", "))
 		}
 		return Verdict{Status: integration.StatusConnected}
-	case code == 404:
+	case code == 404 && (o.At == "" || o.At == catalog.AtProbe):
 		return v(integration.StatusError, integration.CauseAppProblem, "problem.probe_not_found")
 	}
 	return v(integration.StatusError, integration.CauseProviderIssue, "problem.provider_unexpected", "status", strconv.Itoa(o.StatusCode))
+}
+
+// rfc6749InvalidGrant is RFC 6749's own definition of invalid_grant, which
+// fosite- and Hydra-based servers send with every invalid_grant: it names
+// "expired" and "revoked" alike, so it tells nothing about which.
+const rfc6749InvalidGrant = "the provided authorization grant (e.g., authorization code, resource owner credentials) or refresh " +
+	"token is invalid, expired, revoked, does not match the redirection uri used in the authorization request, or was issued to another client."
+
+// DeadGrantCause says why a grant the token endpoint refused died.
+// Revoked only when the provider says so and does not also say expired
+// (Google's "Token has been expired or revoked." could be either): telling
+// an admin access was revoked when it merely lapsed sends them looking for
+// the wrong thing.
+func DeadGrantCause(code, description string) integration.Cause {
+	if code == "unauthorized_client" {
+		return integration.CauseAccessRevoked
+	}
+	d := strings.ReplaceAll(strings.ToLower(description), rfc6749InvalidGrant, "")
+	if (strings.Contains(d, "revoked") || strings.Contains(d, "revocation")) && !strings.Contains(d, "expired") {
+		return integration.CauseAccessRevoked
+	}
+	return integration.CauseTokenExpired
 }
 
 func revoked(text string) bool {
@@ -161,6 +215,10 @@ func classifyErr(o Observation) Verdict {
 			return v(integration.StatusError, integration.CauseLocalProblem, "problem.dns", "host", dnsErr.Name)
 		}
 		return v(integration.StatusError, integration.CauseLocalProblem, "problem.offline")
+	case strings.Contains(err.Error(), "server refused TLS connection"), strings.Contains(err.Error(), "server does not support TLS"):
+		// tls_mode=require against a server that offers no TLS: a setting
+		// on one side or the other must change.
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.tls_not_offered")
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &recErr),
 		strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "x509:"):
 		return v(integration.StatusError, integration.CauseLocalProblem, "problem.tls")

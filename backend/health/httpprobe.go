@@ -2,7 +2,6 @@ package health
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,10 +83,6 @@ func probeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) (Observa
 	}
 	defer resp.Body.Close()
 	o.StatusCode = resp.StatusCode
-	o.RetryAfter = retryAfter(resp.Header)
-	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-		o.ServerDate = d
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
 		o.Err = scrubURLError(err)
@@ -97,27 +92,11 @@ func probeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) (Observa
 		o.Err = ErrBodyTooLarge
 		return o, nil
 	}
-	if code, desc := parseWWWAuthenticate(resp.Header.Get("WWW-Authenticate")); code != "" {
-		o.OAuthError, o.ErrorText = code, desc
-	}
-	var doc any
-	isJSON := json.Unmarshal(body, &doc) == nil
+	observeAnswer(&o, resp.Header, body)
 	if resp.StatusCode >= 400 {
-		if isJSON && o.OAuthError == "" {
-			if m, ok := doc.(map[string]any); ok {
-				if s, ok := m["error"].(string); ok {
-					o.OAuthError = s
-				}
-				if s, ok := m["error_description"].(string); ok {
-					o.ErrorText = s
-				} else if s, ok := m["message"].(string); ok {
-					o.ErrorText = s
-				}
-			}
-		}
-		o.ErrorText = short(o.ErrorText)
 		return o, nil
 	}
+	doc, isJSON := o.JSON, o.JSON != nil
 	if r.AccountPath != "" && isJSON {
 		o.Account = short(stringAt(doc, r.AccountPath))
 	}

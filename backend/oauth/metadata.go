@@ -53,7 +53,12 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (Metadata
 	for _, c := range candidates {
 		md, err := fetchMetadata(ctx, client, c)
 		if err != nil {
-			lastErr = err
+			// A well-known URL the server does not serve says less than an
+			// outage or a refused connection at the other one.
+			var he *HTTPError
+			if lastErr == nil || !errors.As(err, &he) || he.Status != http.StatusNotFound {
+				lastErr = err
+			}
 			continue
 		}
 		if err := md.Check(issuer); err != nil {
@@ -72,7 +77,7 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (Metadata
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return Metadata{}, fmt.Errorf("fetch metadata: %w", err)
+		return Metadata{}, integration.NewError(ErrNetwork, err, "error.network")
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -80,7 +85,7 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (Metadata
 		return Metadata{}, fmt.Errorf("read metadata: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Metadata{}, fmt.Errorf("%w: %s answered %d", ErrMetadata, u, resp.StatusCode)
+		return Metadata{}, fmt.Errorf("%w: %w", ErrMetadata, &HTTPError{Op: "discovery", URL: u, Status: resp.StatusCode, Header: resp.Header, Body: body})
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" && !strings.HasSuffix(mt, "+json") {
 		return Metadata{}, fmt.Errorf("%w: content type %q", ErrMetadata, mt)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,11 +17,29 @@ import (
 	"relink/backend/integration"
 )
 
-// TokenError is an RFC 6749 §5.2 error from the token endpoint.
+// TokenError is an error answer from the token endpoint: the RFC 6749
+// §5.2 code and description when it has them, and the whole answer for the
+// provider's own dialect.
 type TokenError struct {
 	Code        string
 	Description string
 	Status      int
+	Header      http.Header
+	Body        []byte
+}
+
+// HTTPError is a provider's unsuccessful answer at discovery or
+// revocation, kept whole for the provider's dialect.
+type HTTPError struct {
+	Op     string // "discovery" or "revoke"
+	URL    string
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("%s: %s answered %d", e.Op, e.URL, e.Status)
 }
 
 func (e *TokenError) Error() string {
@@ -36,9 +55,9 @@ var ErrServer = errors.New("provider error")
 func tokenError(op string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		te := &TokenError{Code: sanitizeCode(re.ErrorCode), Description: re.ErrorDescription, Status: 0}
+		te := &TokenError{Code: sanitizeCode(re.ErrorCode), Description: re.ErrorDescription, Body: re.Body}
 		if re.Response != nil {
-			te.Status = re.Response.StatusCode
+			te.Status, te.Header = re.Response.StatusCode, re.Response.Header
 		}
 		if re.ErrorCode == "" {
 			// Not an RFC 6749 error body: a server problem.
@@ -141,7 +160,9 @@ func Revoke(ctx context.Context, client *http.Client, cfg Config, token, hint st
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return integration.NewError(ErrServer, nil, "error.oauth_revoke_failed", "status", fmt.Sprint(resp.StatusCode))
+		body, _ := io.ReadAll(resp.Body)
+		he := &HTTPError{Op: "revoke", URL: cfg.RevokeURL, Status: resp.StatusCode, Header: resp.Header, Body: body}
+		return integration.NewError(ErrServer, he, "error.oauth_revoke_failed", "status", fmt.Sprint(resp.StatusCode))
 	}
 	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"relink/backend/catalog"
 	"relink/backend/health"
 	"relink/backend/integration"
-	"relink/backend/oauth"
 	"relink/backend/secrets"
 	"relink/backend/store"
 	"relink/backend/tokens"
@@ -129,7 +128,8 @@ func (s *Service) probeKey(ctx context.Context, in integration.Integration, p ca
 		return errResult(err)
 	}
 	o := health.ProbeHTTP(ctx, s.probe, req)
-	return probeResult{verdict: health.Classify(o), obs: o}
+	o.APIKey = true
+	return probeResult{verdict: health.Read(p.Errors, o), obs: o}
 }
 
 // probeDB checks a database; sshKey is a bastion key not yet in the
@@ -205,7 +205,7 @@ func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p 
 			}
 		}
 		if err != nil {
-			return tokenFailure(err)
+			return failed(p, err)
 		}
 		res = s.whoami(ctx, in, p, tok)
 		if res.obs.StatusCode != 401 {
@@ -219,7 +219,7 @@ func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p 
 func (s *Service) whoami(ctx context.Context, in integration.Integration, p catalog.Provider, tok tokens.Token) probeResult {
 	setup, err := s.oauthSetup(ctx, in, p)
 	if err != nil {
-		return errResult(err)
+		return failed(p, err)
 	}
 	res := probeResult{expiry: tok.Expiry, scopes: tok.Scopes}
 	if setup.userinfo == "" {
@@ -236,31 +236,17 @@ func (s *Service) whoami(ctx context.Context, in integration.Integration, p cata
 		o.GrantedScopes = tok.Scopes
 	}
 	o.RequiredScopes = in.RequiredScopes
-	res.obs, res.verdict = o, health.Classify(o)
+	res.obs, res.verdict = o, health.Read(p.Errors, o)
 	if len(o.GrantedScopes) > 0 {
 		res.scopes = o.GrantedScopes
 	}
 	return res
 }
 
-// tokenFailure classifies an error from the token manager.
-func tokenFailure(err error) probeResult {
-	var re *tokens.ReauthError
-	if errors.As(err, &re) {
-		return probeResult{verdict: health.Verdict{Status: integration.StatusNeedsReauth, Cause: re.Cause, Problem: integration.NewProblem("problem." + string(re.Cause))}}
-	}
-	var te *oauth.TokenError
-	switch {
-	case errors.Is(err, oauth.ErrServer):
-		return probeResult{verdict: health.Verdict{Status: integration.StatusError, Cause: integration.CauseProviderIssue, Problem: integration.NewProblem("problem.provider_outage", "status", "")}}
-	case errors.As(err, &te):
-		return probeResult{verdict: health.Verdict{Status: integration.StatusError, Cause: integration.CauseProviderIssue, Problem: integration.NewProblem("problem.provider_unexpected", "status", strconv.Itoa(te.Status))}}
-	}
-	var ce *integration.CodedError
-	if errors.As(err, &ce) && errors.Is(err, oauth.ErrNetwork) {
-		err = ce.Cause
-	}
-	return errResult(keychainErr(err))
+// failed is the result of a check that failed before or at the token
+// endpoint.
+func failed(p catalog.Provider, err error) probeResult {
+	return probeResult{verdict: readFailure(p, err), obs: health.Observation{Err: err, Now: time.Now()}}
 }
 
 // transient failures are confirmed before a healthy integration is shown

@@ -221,7 +221,7 @@ func (s *Service) revoke(ctx context.Context, in integration.Integration) Remove
 	defer cancel()
 	setup, err := s.oauthSetup(rctx, in, p)
 	if err != nil {
-		return RemoveResult{Problem: integration.AsProblem(err)}
+		return RemoveResult{Problem: integration.AsProblem(userError(p, err))}
 	}
 	if setup.cfg.RevokeURL == "" {
 		return RemoveResult{}
@@ -231,7 +231,7 @@ func (s *Service) revoke(ctx context.Context, in integration.Integration) Remove
 		return RemoveResult{}
 	}
 	if err := oauth.Revoke(rctx, s.http, setup.cfg, rt, "refresh_token"); err != nil {
-		return RemoveResult{Problem: integration.AsProblem(err)}
+		return RemoveResult{Problem: integration.AsProblem(userError(p, err))}
 	}
 	return RemoveResult{Revoked: true}
 }

@@ -83,6 +83,8 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 	}
 	setup, err := s.oauthSetup(ctx, in, p)
 	if err != nil {
+		err = userError(p, err)
+		s.recordError(ctx, in, err)
 		return s.View(in), err
 	}
 	var tok *oauth.Token
@@ -101,6 +103,7 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 			OnURL: opts.OnURL, Page: s.callbackPage})
 	}
 	if err != nil {
+		err = userError(p, err)
 		s.recordError(ctx, in, err)
 		return s.View(in), err
 	}
@@ -321,7 +324,9 @@ func (s *Service) verifySecret(ctx context.Context, in integration.Integration, 
 	case integration.StatusConnected, integration.StatusDegraded:
 		return res, nil
 	case integration.StatusNeedsReauth:
-		return res, integration.NewProblem("error.secret_rejected", "reason", s.i18n.Problem(s.lang(), res.verdict.Problem))
+		// The verdict's own problem already says the credential was
+		// rejected and what to do: wrapping it again doubled the sentence.
+		return res, res.verdict.Problem
 	}
 	return res, integration.NewProblem("error.secret_unverified", "reason", s.i18n.Problem(s.lang(), res.verdict.Problem))
 }
@@ -401,11 +406,15 @@ func (s *Service) Token(ctx context.Context, id string) (string, error) {
 	case integration.KindOAuth2:
 		t, err := s.tokens.AccessToken(ctx, id, "")
 		if err != nil {
-			res := tokenFailure(err)
+			p, perr := s.provider(in)
+			if perr != nil {
+				return "", err
+			}
+			res := failed(p, err)
 			if res.verdict.Status == integration.StatusNeedsReauth {
 				s.apply(ctx, in, res)
 			}
-			return "", err
+			return "", userError(p, err)
 		}
 		return t.AccessToken, nil
 	case integration.KindAPIKey:

@@ -131,6 +131,7 @@ func New(cfg Config) *Service {
 		Secrets: cfg.Secrets, Refresher: refresher{s}, Clock: s.clock, LockDir: cfg.DataDir,
 		IsNotFound: func(err error) bool { return errors.Is(err, secrets.ErrNotFound) },
 		OnRefresh:  s.recordRefresh,
+		Read:       s.readRefusal,
 	})
 	return s
 }

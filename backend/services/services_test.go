@@ -166,8 +166,10 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	}
 	kp.set(false, "key-2")
 	views, err := s.Check(ctx, v.ID)
-	if err != nil || views[0].Status != integration.StatusNeedsReauth || views[0].Cause != integration.CauseTokenExpired {
-		t.Fatalf("after rotation got %+v, %v; want needs_reauth/token_expired", views, err)
+	// A rotated key is not an expired token: the user enters a new key.
+	if err != nil || views[0].Status != integration.StatusNeedsReauth || views[0].Cause != integration.CauseAccessRevoked ||
+		views[0].Problem == nil || views[0].Problem.Code != "problem.api_key_rejected" {
+		t.Fatalf("after rotation got %+v, %v; want needs_reauth/access_revoked, problem.api_key_rejected", views, err)
 	}
 	if _, err := s.SubmitSecret(ctx, v.ID, "wrong"); err == nil {
 		t.Fatalf("a wrong key was accepted")
@@ -210,7 +212,7 @@ func TestAddRejectsBadInputAndLeavesNothing(t *testing.T) {
 		{"missing setting", AddRequest{Provider: "custom-api-key", Name: "x", Secret: "good"}, "error.field_required"},
 		{"invalid url", AddRequest{Provider: "custom-api-key", Name: "x", Settings: map[string]string{"test_url": "ftp://x"}, Secret: "good"}, "error.field_invalid"},
 		{"no secret", AddRequest{Provider: "custom-api-key", Name: "x", Settings: map[string]string{"test_url": kp.URL}}, "error.secret_required"},
-		{"wrong secret", AddRequest{Provider: "custom-api-key", Name: "x", Settings: map[string]string{"test_url": kp.URL}, Secret: "bad"}, "error.secret_rejected"},
+		{"wrong secret", AddRequest{Provider: "custom-api-key", Name: "x", Settings: map[string]string{"test_url": kp.URL}, Secret: "bad"}, "problem.api_key_rejected"},
 		{"empty name", AddRequest{Provider: "custom-api-key", Name: " ", Settings: map[string]string{"test_url": kp.URL}, Secret: "good"}, "error.name_required"},
 	} {
 		_, err := s.Add(ctx, tc.req)

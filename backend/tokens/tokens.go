@@ -17,6 +17,8 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"relink/backend/catalog"
+	"relink/backend/health"
 	"relink/backend/integration"
 	"relink/backend/oauth"
 )
@@ -53,6 +55,10 @@ type Config struct {
 	IsNotFound func(error) bool
 	// OnRefresh is told about every refresh (history, status).
 	OnRefresh func(id string, rotated bool, err error)
+	// Read reads a refresh the token endpoint refused, with the
+	// integration's provider dialect; nil reads it with the generic
+	// classifier alone.
+	Read func(id string, te *oauth.TokenError) health.Verdict
 }
 
 // Token is what scripts and probes get: the access token and its expiry.
@@ -74,17 +80,33 @@ var ErrReauthRequired = errors.New("reauthorization required")
 type ReauthError struct {
 	Cause integration.Cause
 	Code  string // the provider's error code, e.g. invalid_grant
+	// Problem is what the provider's answer said, when known.
+	Problem *integration.Problem
 }
 
 func (e *ReauthError) Error() string        { return "reauthorization required: " + string(e.Cause) }
 func (e *ReauthError) Is(target error) bool { return target == ErrReauthRequired }
 func (e *ReauthError) As(target any) bool {
 	if p, ok := target.(**integration.Problem); ok {
-		*p = integration.NewProblem("problem." + string(e.Cause))
+		*p = e.Problem
+		if *p == nil {
+			*p = integration.NewProblem("problem." + string(e.Cause))
+		}
 		return true
 	}
 	return false
 }
+
+// RefusedError is a refresh the provider refused for a reason new
+// credentials do not fix (its client, an admin, a limit, an outage): the
+// grant is kept and Verdict says what to do.
+type RefusedError struct {
+	Verdict health.Verdict
+	Err     *oauth.TokenError
+}
+
+func (e *RefusedError) Error() string { return "refresh refused: " + e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
 
 // Manager hands out access tokens.
 type Manager struct {
@@ -229,27 +251,6 @@ func (m *Manager) AccessToken(ctx context.Context, id, rejected string) (Token, 
 	return m.refresh(ctx, id)
 }
 
-// rfc6749InvalidGrant is RFC 6749's own definition of invalid_grant, which
-// fosite- and Hydra-based servers send with every invalid_grant: it names
-// "expired" and "revoked" alike, so it tells nothing about which.
-const rfc6749InvalidGrant = "the provided authorization grant (e.g., authorization code, resource owner credentials) or refresh " +
-	"token is invalid, expired, revoked, does not match the redirection uri used in the authorization request, or was issued to another client."
-
-// deadGrantCause says why a grant died. Revoked only when the provider
-// says so and does not also say expired (Google's "Token has been expired
-// or revoked." could be either): telling an admin access was revoked when
-// it merely lapsed sends them looking for the wrong thing.
-func deadGrantCause(te *oauth.TokenError) integration.Cause {
-	if te.Code == "unauthorized_client" {
-		return integration.CauseAccessRevoked
-	}
-	d := strings.ReplaceAll(strings.ToLower(te.Description), rfc6749InvalidGrant, "")
-	if (strings.Contains(d, "revoked") || strings.Contains(d, "revocation")) && !strings.Contains(d, "expired") {
-		return integration.CauseAccessRevoked
-	}
-	return integration.CauseTokenExpired
-}
-
 func (m *Manager) refresh(ctx context.Context, id string) (Token, error) {
 	rt, err := m.cfg.Secrets.Get(ctx, id, SlotRefresh)
 	if m.cfg.IsNotFound(err) {
@@ -261,11 +262,16 @@ func (m *Manager) refresh(ctx context.Context, id string) (Token, error) {
 	t, err := m.cfg.Refresher.Refresh(ctx, id, rt)
 	if err != nil {
 		var te *oauth.TokenError
-		if errors.As(err, &te) && (te.Code == "invalid_grant" || te.Code == "invalid_token" || te.Code == "unauthorized_client") {
-			// The grant is dead: drop the stale secrets so nothing keeps
-			// retrying them, and say why.
-			m.Forget(ctx, id)
-			err = &ReauthError{Cause: deadGrantCause(te), Code: te.Code}
+		if errors.As(err, &te) {
+			v := m.read(id, te)
+			if v.Status == integration.StatusNeedsReauth {
+				// The grant is dead: drop the stale secrets so nothing keeps
+				// retrying them, and say why.
+				m.Forget(ctx, id)
+				err = &ReauthError{Cause: v.Cause, Code: te.Code, Problem: v.Problem}
+			} else {
+				err = &RefusedError{Verdict: v, Err: te}
+			}
 		}
 		if m.cfg.OnRefresh != nil {
 			m.cfg.OnRefresh(id, false, err)
@@ -294,6 +300,24 @@ func (m *Manager) refresh(ctx context.Context, id string) (Token, error) {
 		m.cfg.OnRefresh(id, rotated, nil)
 	}
 	return out, nil
+}
+
+func (m *Manager) read(id string, te *oauth.TokenError) health.Verdict {
+	if m.cfg.Read != nil {
+		return m.cfg.Read(id, te)
+	}
+	return health.Read(nil, TokenObservation(te))
+}
+
+// TokenObservation is the Observation of a token endpoint's refusal.
+func TokenObservation(te *oauth.TokenError) health.Observation {
+	o := health.ObserveAnswer(catalog.AtToken, te.Status, te.Header, te.Body)
+	if te.Code != "" {
+		// x/oauth2 also reads form-encoded answers; its description is
+		// whole, where the observation's is cut short.
+		o.OAuthError, o.ErrorText = te.Code, te.Description
+	}
+	return o
 }
 
 func (m *Manager) fileLock(ctx context.Context, id string) (func(), error) {
