@@ -53,21 +53,32 @@ func ProblemOutcome(code string) (Outcome, bool) {
 	return o, ok
 }
 
-// FixedElsewhere reports problems that new credentials cannot fix: the
-// user must change something at the provider (an admin setting, the
-// account's plan) or in their OAuth app. The window, the tray and the CLI
-// send the user to the provider's page for them, never into a
+// FixedElsewhere reports failures new credentials cannot fix: an admin or
+// the account owner must act at the provider (error with account_changed),
+// or the user's OAuth app registration must be fixed. The window, the tray
+// and the CLI send the user to the provider's page for them, never into a
 // reauthorization loop.
-func FixedElsewhere(s Status, p *Problem) bool {
-	if s != StatusError || p == nil {
-		return false
-	}
-	o, ok := problemOutcomes[p.Code]
-	return ok && (o.Cause == CauseAccountChange || o.Cause == CauseLocalProblem)
+func FixedElsewhere(s Status, c Cause, p *Problem) bool {
+	return s == StatusError && (c == CauseAccountChange || FixInOAuthApp(p))
 }
 
 // FixInOAuthApp reports problems whose fix is in the user's OAuth client
 // registration at the provider.
 func FixInOAuthApp(p *Problem) bool {
 	return p != nil && (p.Code == "problem.oauth_client_invalid" || p.Code == "problem.oauth_client_secret_expired")
+}
+
+// Reauthorizable reports whether new credentials (a reauthorization, a new
+// key or password) repair an integration in this state. Outages, local
+// problems and failures fixed elsewhere are not: offering it would send the
+// user round a loop.
+func Reauthorizable(s Status, c Cause, p *Problem) bool {
+	if !NeedsAttention(s) || FixedElsewhere(s, c, p) {
+		return false
+	}
+	switch c {
+	case CauseProviderIssue, CauseLocalProblem, CauseAppProblem:
+		return false
+	}
+	return true
 }

@@ -123,7 +123,8 @@ func (s *shell) update() {
 	sum.Checking = s.checking
 	s.mu.Unlock()
 	for _, v := range views {
-		sum.Items = append(sum.Items, tray.Item{ID: v.ID, Name: v.Name, Status: v.Status})
+		sum.Items = append(sum.Items, tray.Item{ID: v.ID, Name: v.Name, Status: v.Status,
+			Reauthorize: integration.Reauthorizable(v.Status, v.Cause, v.Problem)})
 	}
 	s.tray.Apply(tray.Build(sum, s.tr))
 }
@@ -153,6 +154,9 @@ func (s *shell) act(a tray.Action, id string) {
 	case tray.ActionReauthorize:
 		s.hooks.Show()
 		svc.Navigate(services.Navigate{View: "integrations", IntegrationID: id, Reauth: true})
+	case tray.ActionDetails:
+		s.hooks.Show()
+		svc.Navigate(services.Navigate{View: "integrations", IntegrationID: id})
 	case tray.ActionCheckAll:
 		s.mu.Lock()
 		s.checking = true

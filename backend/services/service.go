@@ -193,6 +193,11 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 		if readsUpdateCycle(p) {
 			v.LastUpdate = s.lastUpdateView(in)
 		}
+		if integration.FixInOAuthApp(in.Problem) {
+			// The fix is in the user's OAuth client registration, which the
+			// docs link opens.
+			v.HelpURL = p.DocsURL()
+		}
 	}
 	return v
 }

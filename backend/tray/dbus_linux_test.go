@@ -185,8 +185,8 @@ func TestTrayOverDBus(t *testing.T) {
 	en := testrig.Translator(t)
 
 	broken := Build(Summary{Items: []Item{
-		{"ga", "Google Analytics", needsReauth},
-		{"st", "Stripe", connected},
+		{"ga", "Google Analytics", needsReauth, true},
+		{"st", "Stripe", connected, true},
 	}}, en)
 	tr.Apply(broken) // before start: shown once the item exists
 	start, end := tr.Run()
@@ -239,7 +239,7 @@ func TestTrayOverDBus(t *testing.T) {
 	// rebuild closes rows a click may be using). The disabled row ignores
 	// a second click, and works again when the check ends.
 	checkRow := rowID(t, rows, "Check all now")
-	tr.Apply(Build(Summary{Items: []Item{{"ga", "Google Analytics", needsReauth}, {"st", "Stripe", connected}}, Checking: true}, en))
+	tr.Apply(Build(Summary{Items: []Item{{"ga", "Google Analytics", needsReauth, true}, {"st", "Stripe", connected, true}}, Checking: true}, en))
 	checking := s.menu()
 	if got := rowID(t, checking, "Checking…"); got != checkRow {
 		t.Errorf("Checking… is row %d; want the Check all now row %d updated in place", got, checkRow)
@@ -267,8 +267,8 @@ func TestTrayOverDBus(t *testing.T) {
 	// The integration is repaired while a check runs: new icon, tooltip
 	// and menu, and the old rows are dead.
 	healthy := Build(Summary{Items: []Item{
-		{"ga", "Google Analytics", connected},
-		{"st", "Stripe", connected},
+		{"ga", "Google Analytics", connected, true},
+		{"st", "Stripe", connected, true},
 	}, Checking: true}, en)
 	tr.Apply(healthy)
 	if got, want := s.tooltip(), "Checking integrations…"; got != want {

@@ -36,7 +36,11 @@ const (
 	// ActionReauthorize opens the integration's repair flow (OAuth, new
 	// API key or database credentials, whichever its kind needs).
 	ActionReauthorize Action = "reauthorize"
-	ActionOpen        Action = "open"
+	// ActionDetails opens the integration's details, which say what to do
+	// when new credentials would not help (an outage, an admin setting,
+	// the user's OAuth app).
+	ActionDetails Action = "details"
+	ActionOpen    Action = "open"
 	ActionCheckAll    Action = "check_all"
 	ActionPause       Action = "pause"
 	ActionResume      Action = "resume"
@@ -48,6 +52,8 @@ type Item struct {
 	ID     string
 	Name   string
 	Status integration.Status
+	// Reauthorize says new credentials repair it (integration.Reauthorizable).
+	Reauthorize bool
 }
 
 // Summary is everything the tray shows.
@@ -204,14 +210,17 @@ func menu(s Summary, attention []Item, tr Translator) []MenuItem {
 		shown = attention[:MaxAttentionItems-1]
 	}
 	for _, it := range shown {
-		key := "tray.menu.reauthorize"
+		key, action := "tray.menu.reauthorize", ActionReauthorize
 		if it.Status == integration.StatusError || it.Status == integration.StatusDegraded || !it.Status.Valid() {
 			key = "tray.menu.fix"
+		}
+		if !it.Reauthorize {
+			action = ActionDetails
 		}
 		m = append(m, MenuItem{
 			ID:            "reauth:" + it.ID,
 			Label:         tr.T(key, map[string]string{"name": it.Name}),
-			Action:        ActionReauthorize,
+			Action:        action,
 			IntegrationID: it.ID,
 		})
 	}

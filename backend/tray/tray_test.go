@@ -110,7 +110,7 @@ var (
 func TestBuildMenu(t *testing.T) {
 	many := make([]Item, 10)
 	for i := range many {
-		many[i] = Item{ID: fmt.Sprintf("s%02d", i), Name: fmt.Sprintf("Shop %02d", i), Status: needsReauth}
+		many[i] = Item{ID: fmt.Sprintf("s%02d", i), Name: fmt.Sprintf("Shop %02d", i), Status: needsReauth, Reauthorize: true}
 	}
 	var manyRows []row
 	for i := 0; i < MaxAttentionItems-1; i++ {
@@ -126,12 +126,12 @@ func TestBuildMenu(t *testing.T) {
 		{
 			"each integration needing attention, most severe then by name",
 			Summary{Items: []Item{
-				{"pg", "Warehouse DB", failing},
-				{"ga", "Google Analytics", needsReauth},
-				{"ok", "Stripe", connected},
-				{"sf", "salesforce", needsReauth},
-				{"sh", "Shopify", expiring},
-				{"mx", "MySQL", degraded},
+				{"pg", "Warehouse DB", failing, true},
+				{"ga", "Google Analytics", needsReauth, true},
+				{"ok", "Stripe", connected, true},
+				{"sf", "salesforce", needsReauth, true},
+				{"sh", "Shopify", expiring, true},
+				{"mx", "MySQL", degraded, true},
 			}},
 			append([]row{
 				{"Reauthorize Google Analytics…", "reauthorize", "ga", false},
@@ -139,6 +139,20 @@ func TestBuildMenu(t *testing.T) {
 				{"Fix Warehouse DB…", "reauthorize", "pg", false},
 				{"Fix MySQL…", "reauthorize", "mx", false},
 				{"Reauthorize Shopify…", "reauthorize", "sh", false},
+				sep,
+			}, tail...),
+		},
+		{
+			// An outage or an admin-only fix is not repaired by new
+			// credentials: the row opens the details that say what to do.
+			"a failure new credentials do not fix opens its details",
+			Summary{Items: []Item{
+				{"ga", "Google Analytics", needsReauth, true},
+				{"sf", "Salesforce", failing, false},
+			}},
+			append([]row{
+				{"Reauthorize Google Analytics…", "reauthorize", "ga", false},
+				{"Fix Salesforce…", "details", "sf", false},
 				sep,
 			}, tail...),
 		},

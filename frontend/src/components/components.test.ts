@@ -83,6 +83,18 @@ describe('IntegrationRow', () => {
     if (!cause) expect(screen.queryByTestId('cause')).toBeNull();
   });
 
+  it.each([
+    ['an admin must enable the API', { status: 'error', cause: 'account_changed', problem: { code: 'problem.api_disabled' } }, 'https://help.example/admin'],
+    ['the OAuth client was deleted', { status: 'error', cause: 'local_problem', problem: { code: 'problem.oauth_client_invalid' } }, 'https://console.example/credentials'],
+  ] as const)('%s: links to the fix, no reauthorize loop and no retry', async (_, state, helpUrl) => {
+    const item = { ...byId('sf-1'), ...state, helpUrl } as IntegrationView;
+    render(IntegrationRow, { item, onreauth: noop, ondetails: noop, oncheck: async () => {} });
+    expect(screen.queryByTestId('reauthorize')).toBeNull();
+    expect(screen.queryByTestId('retry')).toBeNull();
+    await fireEvent.click(screen.getByTestId('fix-elsewhere'));
+    expect(rt.opened).toEqual([helpUrl]);
+  });
+
   it('does not repeat a problem that only restates the cause', () => {
     render(IntegrationRow, { item: byId('ga-1'), onreauth: noop, ondetails: noop });
     expect(screen.getByTestId('cause').textContent).not.toContain('The provider rejected the token');
@@ -232,7 +244,7 @@ describe('ReauthDialog, secret mode', () => {
 
     await fireEvent.input(input, { target: { value: 'wrong' } });
     await fireEvent.submit(screen.getByTestId('secret-form'));
-    await waitFor(() => expect(screen.getByTestId('field-error-api_key').textContent).toBe('The provider rejected this credential: HTTP 401'));
+    await waitFor(() => expect(screen.getByTestId('field-error-api_key').textContent).toBe('The provider rejected the API key: it was rotated, revoked or has expired. Enter a new key.'));
 
     await fireEvent.input(input, { target: { value: 'sk_test_good' } });
     await fireEvent.submit(screen.getByTestId('secret-form'));
@@ -297,7 +309,7 @@ describe('AddDialog', () => {
     await choose('stripe');
     await type('api_key', 'wrong');
     await fireEvent.submit(screen.getByTestId('add-form'));
-    await waitFor(() => expect(screen.getByTestId('field-error-api_key').textContent).toBe('The provider rejected this credential: HTTP 401'));
+    await waitFor(() => expect(screen.getByTestId('field-error-api_key').textContent).toBe('The provider rejected the API key: it was rotated, revoked or has expired. Enter a new key.'));
     expect(screen.queryByTestId('form-error')).toBeNull();
   });
 

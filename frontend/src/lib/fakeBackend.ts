@@ -178,7 +178,7 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
     AddIntegration: async (req) => {
       calls.push('AddIntegration');
       requests.push(req);
-      if (req.secret === 'wrong') throw JSON.stringify({ code: 'error.secret_rejected', params: { reason: 'HTTP 401' } });
+      if (req.secret === 'wrong') throw JSON.stringify({ code: 'problem.api_key_rejected' });
       const p = sampleProviders.find((x) => x.id === req.provider);
       const kind = p?.kind ?? 'api_key';
       const v = sample(`new-${items.length}`, req.name, req.provider, p?.name ?? req.provider, kind === 'oauth2' ? 'needs_reauth' : 'connected', '', {
@@ -214,7 +214,7 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
     },
     SubmitSecret: async (id, secret) => {
       calls.push(`SubmitSecret:${id}`);
-      if (secret === 'wrong') throw JSON.stringify({ code: 'error.secret_rejected', params: { reason: 'HTTP 401' } });
+      if (secret === 'wrong') throw JSON.stringify({ code: 'problem.api_key_rejected' });
       return put(healthy(find(id)));
     },
     AcceptHostKey: async (id, fingerprint) => {

@@ -63,7 +63,7 @@ describe('statusSentence', () => {
 
   it.each([
     ['ga-1', 'The authorization token expired. Reauthorize to reconnect.', undefined],
-    ['shop-1', 'The account or its privileges changed', 'problem.missing_scopes'],
+    ['shop-1', 'The account, its permissions or its plan changed', 'problem.missing_scopes'],
     ['xero-1', 'The authorization ends in 3 days.', undefined],
     ['stripe-1', '', undefined],
     ['meta-1', '', undefined],

@@ -42,6 +42,24 @@ export function isTransient(v: IntegrationView): boolean {
   return v.needsAttention && transientCauses.includes(v.cause);
 }
 
+// The user's OAuth client registration is what to fix for these.
+const oauthAppProblems = ['problem.oauth_client_invalid', 'problem.oauth_client_secret_expired'];
+
+/**
+ * fixedElsewhere reports a failure new credentials do not fix: an admin or
+ * the account owner must act at the provider, or the user's OAuth app must
+ * be fixed (integration.FixedElsewhere). Its row links to the provider's
+ * page instead of offering a reauthorization loop.
+ */
+export function fixedElsewhere(v: IntegrationView): boolean {
+  return v.needsAttention && v.status === 'error' && (v.cause === 'account_changed' || oauthAppProblems.includes(v.problem?.code ?? ''));
+}
+
+/** canReauthorize reports a broken row that new credentials repair (integration.Reauthorizable). */
+export function canReauthorize(v: IntegrationView): boolean {
+  return v.needsAttention && !isTransient(v) && !fixedElsewhere(v);
+}
+
 const quiet: Status[] = ['connected', 'checking', 'paused'];
 
 /**
