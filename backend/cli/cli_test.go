@@ -104,11 +104,19 @@ func TestCLIContract(t *testing.T) {
 	code, out, _ = h.run("", "check", "Ops API", "--json")
 	var checked []services.IntegrationView
 	json.Unmarshal([]byte(out), &checked)
-	if code != ExitAttention || len(checked) != 1 || checked[0].Status != "needs_reauth" || checked[0].Cause != "token_expired" {
-		t.Errorf("check after rotation: exit %d, %s; want 3 needs_reauth/token_expired", code, out)
+	// A rotated key is not an expired token: the user enters a new key.
+	if code != ExitAttention || len(checked) != 1 || checked[0].Status != "needs_reauth" || checked[0].Cause != "access_revoked" ||
+		checked[0].Problem == nil || checked[0].Problem.Code != "problem.api_key_rejected" {
+		t.Errorf("check after rotation: exit %d, %s; want 3 needs_reauth/access_revoked, problem.api_key_rejected", code, out)
 	}
-	if code, _, errs = h.run("wrong\n", "reauth", "Ops API", "--secret-stdin"); code != ExitFailed || !strings.Contains(errs, "rejected") {
-		t.Errorf("reauth with a wrong key: exit %d, %q", code, errs)
+	_, out, _ = h.run("", "check", "Ops API")
+	if want := "Ops API: The provider rejected the API key: it was rotated, revoked or has expired. Enter a new key."; !strings.Contains(out, want) {
+		t.Errorf("check after rotation says\n%s\nwant a line %q", out, want)
+	}
+	// Said once, not "rejected this credential: The provider rejected the token: it expired."
+	want := "relink: The provider rejected the API key: it was rotated, revoked or has expired. Enter a new key.\n"
+	if code, _, errs = h.run("wrong\n", "reauth", "Ops API", "--secret-stdin"); code != ExitFailed || errs != want {
+		t.Errorf("reauth with a wrong key: exit %d, %q; want %q", code, errs, want)
 	}
 	if code, _, errs = h.run("k2\n", "reauth", "Ops API", "--secret-stdin"); code != ExitOK {
 		t.Errorf("reauth: exit %d, %s", code, errs)

@@ -238,6 +238,7 @@ func (c *cmdCtx) printTable(views []services.IntegrationView) int {
 			c.t("status."+string(v.Status)), cause, c.when(v.LastChecked), c.when(expiryOf(v)))
 	}
 	tw.Flush()
+	c.printProblems(views)
 	return ExitOK
 }
 
