@@ -39,12 +39,12 @@ const (
 	// ActionDetails opens the integration's details, which say what to do
 	// when new credentials would not help (an outage, an admin setting,
 	// the user's OAuth app).
-	ActionDetails Action = "details"
-	ActionOpen    Action = "open"
-	ActionCheckAll    Action = "check_all"
-	ActionPause       Action = "pause"
-	ActionResume      Action = "resume"
-	ActionQuit        Action = "quit"
+	ActionDetails  Action = "details"
+	ActionOpen     Action = "open"
+	ActionCheckAll Action = "check_all"
+	ActionPause    Action = "pause"
+	ActionResume   Action = "resume"
+	ActionQuit     Action = "quit"
 )
 
 // Item is one integration as the tray sees it.
