@@ -128,8 +128,7 @@ func (s *Service) probeKey(ctx context.Context, in integration.Integration, p ca
 		return errResult(err)
 	}
 	o := health.ProbeHTTP(ctx, s.probe, req)
-	o.APIKey = true
-	return probeResult{verdict: health.Read(p.Errors, o), obs: o}
+	return probeResult{verdict: readProbe(p, o), obs: o}
 }
 
 // probeDB checks a database; sshKey is a bastion key not yet in the
@@ -236,7 +235,7 @@ func (s *Service) whoami(ctx context.Context, in integration.Integration, p cata
 		o.GrantedScopes = tok.Scopes
 	}
 	o.RequiredScopes = in.RequiredScopes
-	res.obs, res.verdict = o, health.Read(p.Errors, o)
+	res.obs, res.verdict = o, readProbe(p, o)
 	if len(o.GrantedScopes) > 0 {
 		res.scopes = o.GrantedScopes
 	}

@@ -48,6 +48,13 @@ func readFailure(p catalog.Provider, err error) health.Verdict {
 	return health.Classify(health.Observation{Err: keychainErr(err), Now: time.Now()})
 }
 
+// readProbe reads a probe's answer with the provider's dialect; an API
+// key's rejection is read as such, not as an expired token.
+func readProbe(p catalog.Provider, o health.Observation) health.Verdict {
+	o.APIKey = p.Kind == integration.KindAPIKey
+	return health.Read(p.Errors, o)
+}
+
 // exchangeFailed reports errors that came from talking to the provider
 // (rather than from the user canceling, a timeout or the local listener).
 func exchangeFailed(err error) bool {
