@@ -322,12 +322,22 @@ type Errors []ErrorRule
 
 // Match returns the reading of the first rule that matches a, if any.
 func (es Errors) Match(a Answer) (Reading, bool) {
+	i := es.first(a)
+	if i < 0 {
+		return Reading{}, false
+	}
+	r := &es[i]
+	return Reading{Status: r.Status, Cause: r.Cause, Problem: r.problem(a), Source: r.Source}, true
+}
+
+// first is the index of the first rule matching a, or -1.
+func (es Errors) first(a Answer) int {
 	for i := range es {
-		if r := &es[i]; r.matches(a) {
-			return Reading{Status: r.Status, Cause: r.Cause, Problem: r.problem(a), Source: r.Source}, true
+		if es[i].matches(a) {
+			return i
 		}
 	}
-	return Reading{}, false
+	return -1
 }
 
 func (r *ErrorRule) matches(a Answer) bool {
