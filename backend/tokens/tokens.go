@@ -108,6 +108,15 @@ type RefusedError struct {
 func (e *RefusedError) Error() string { return "refresh refused: " + e.Err.Error() }
 func (e *RefusedError) Unwrap() error { return e.Err }
 
+// As gives history and the UI the problem the provider's answer meant.
+func (e *RefusedError) As(target any) bool {
+	if p, ok := target.(**integration.Problem); ok && e.Verdict.Problem != nil {
+		*p = e.Verdict.Problem
+		return true
+	}
+	return false
+}
+
 // Manager hands out access tokens.
 type Manager struct {
 	cfg   Config
