@@ -9,6 +9,7 @@ import AddDialog from './AddDialog.svelte';
 import HistoryList from './HistoryList.svelte';
 import HistoryView from './HistoryView.svelte';
 import StorageBanner from './StorageBanner.svelte';
+import DetailPanel from './DetailPanel.svelte';
 import App from '../App.svelte';
 import { fakeBackend, fakeRuntime, hostKeySample, sample, sampleIntegrations } from '../lib/fakeBackend';
 import { bump, setLanguage } from '../lib/i18n.svelte';
@@ -93,6 +94,14 @@ describe('IntegrationRow', () => {
     expect(screen.queryByTestId('retry')).toBeNull();
     await fireEvent.click(screen.getByTestId('fix-elsewhere'));
     expect(rt.opened).toEqual([helpUrl]);
+  });
+
+  it('details of a failure only an admin can fix link to it and offer no reauthorization', async () => {
+    const item = { ...byId('sf-1'), status: 'error', cause: 'account_changed', problem: { code: 'problem.api_disabled' }, helpUrl: 'https://help.example/admin' } as IntegrationView;
+    render(DetailPanel, { item, onclose: noop, onreauth: noop, onedit: noop, onremove: noop });
+    expect(screen.queryByTestId('detail-reauth')).toBeNull();
+    await fireEvent.click(screen.getByTestId('help-link'));
+    expect(rt.opened).toEqual(['https://help.example/admin']);
   });
 
   it('does not repeat a problem that only restates the cause', () => {
