@@ -49,6 +49,10 @@ type ErrorRule struct {
 	// Params of the problem: "header:Retry-After", "body:error.message",
 	// "status", or a literal.
 	Params map[string]string `json:"params,omitempty"`
+	// Help is the page where the fix is made when it is not a
+	// reauthorization (an admin console, the OAuth app settings); it goes
+	// to the problem as the "help" param.
+	Help string `json:"help,omitempty"`
 	// Source is the provider's documentation page for this class of error.
 	Source string `json:"source"`
 
@@ -360,6 +364,9 @@ func (r *ErrorRule) matches(a Answer) bool {
 	return r.c.text == nil || r.c.text.MatchString(a.Text)
 }
 
+// HelpParam is the problem param that carries a rule's help page.
+const HelpParam = "help"
+
 // maxParam bounds a parameter taken from a provider's answer.
 const maxParam = 120
 
@@ -380,6 +387,9 @@ func (r *ErrorRule) problem(a Answer) *integration.Problem {
 			})
 		}
 		kv = append(kv, ps.key, cleanParam(val))
+	}
+	if r.Help != "" {
+		kv = append(kv, HelpParam, r.Help)
 	}
 	return integration.NewProblem(r.Problem, kv...)
 }
@@ -455,6 +465,14 @@ func (r *ErrorRule) validate(patterns rawPatternCache) error {
 	if r.Source == "" {
 		return errors.New("source: the provider's documentation page is required")
 	}
+	if r.Help != "" {
+		if err := checkLink(r.Help); err != nil {
+			return fmt.Errorf("help: %w", err)
+		}
+		if !integration.FixedElsewhere(r.Status, r.Cause, integration.NewProblem(r.Problem)) {
+			return errors.New("help: only for what is fixed elsewhere than by reauthorizing")
+		}
+	}
 	if err := checkLink(r.Source); err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
@@ -490,7 +508,7 @@ func (r *ErrorRule) validate(patterns rawPatternCache) error {
 		c.headers = append(c.headers, headerCond{h, re})
 	}
 	for _, k := range sortedKeys(r.Params) {
-		if !fieldKeyRE.MatchString(k) {
+		if !fieldKeyRE.MatchString(k) || k == HelpParam {
 			return fmt.Errorf("bad param name %q", k)
 		}
 		ps := paramSource{key: k}

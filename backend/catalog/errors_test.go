@@ -73,6 +73,11 @@ func TestErrorRuleRejects(t *testing.T) {
 		{"bad param name", func(r map[string]any) { r["params"] = map[string]any{"Retry After": "status"} }, "bad param name"},
 		{"bad param path", func(r map[string]any) { r["params"] = map[string]any{"scope": "body:a..b"} }, "param scope"},
 		{"unknown field", func(r map[string]any) { r["severity"] = "high" }, "unknown field"},
+		{"help for what reauthorizing fixes", func(r map[string]any) { r["help"] = "https://example.com/admin" }, "help: only for"},
+		{"help not https", func(r map[string]any) {
+			r["status"], r["cause"], r["problem"], r["help"] = "error", "account_changed", "problem.api_disabled", "http://example.com/admin"
+		}, "help:"},
+		{"help param taken from the answer", func(r map[string]any) { r["params"] = map[string]any{"help": "body:error.link"} }, "bad param name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(withRule(t, tc.edit))
@@ -171,6 +176,15 @@ func TestErrorRulesMatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestErrorRuleHelpGoesToTheProblem(t *testing.T) {
+	es := rulesFrom(t, `[{"at": ["data"], "http": 403, "status": "error", "cause": "account_changed", "problem": "problem.api_disabled",
+	 "help": "https://admin.example.com/api", "source": "https://example.com/docs"}]`)
+	r, ok := es.Match(answer("data", 403, `{}`))
+	if !ok || r.Problem.Params[HelpParam] != "https://admin.example.com/api" {
+		t.Errorf("Match = %+v, %v; want the help page as a param", r.Problem, ok)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"relink/backend/catalog"
 	"relink/backend/health"
+	"relink/backend/integration"
 	"relink/backend/oauth"
 )
 
@@ -132,6 +133,29 @@ func TestDialectFixtures(t *testing.T) {
 					t.Errorf("%s %d %s: got %v; want %v (source %s)", f.At, f.Status, f.Body, got, want, f.Source)
 				}
 			})
+		}
+	}
+}
+
+// TestFixedElsewhereLinksToTheFix: the view's help link for a failure new
+// credentials cannot fix is the page where the fix is made.
+func TestFixedElsewhereLinksToTheFix(t *testing.T) {
+	s, _, _ := newService(t)
+	g, _ := s.catalog.Get("google-analytics")
+	for _, tc := range []struct {
+		name    string
+		in      integration.Integration
+		wantURL string
+	}{
+		{"rule names the admin page", integration.Integration{Provider: "google-ads", Status: integration.StatusError, Cause: integration.CauseAccountChange,
+			Problem: integration.NewProblem("problem.api_disabled", catalog.HelpParam, "https://ads.google.com/aw/apicenter")}, "https://ads.google.com/aw/apicenter"},
+		{"OAuth client without a page falls back to the docs", integration.Integration{Provider: "google-analytics", Status: integration.StatusError, Cause: integration.CauseLocalProblem,
+			Problem: integration.NewProblem("problem.oauth_client_invalid")}, g.DocsURL()},
+		{"a reauthorization keeps the cause's page", integration.Integration{Provider: "google-analytics", Status: integration.StatusNeedsReauth, Cause: integration.CauseAccessRevoked,
+			Problem: integration.NewProblem("problem.access_revoked", catalog.HelpParam, "https://elsewhere.example.com")}, g.HelpURL(integration.CauseAccessRevoked)},
+	} {
+		if got := s.View(tc.in).HelpURL; got != tc.wantURL {
+			t.Errorf("%s: HelpURL = %q; want %q", tc.name, got, tc.wantURL)
 		}
 	}
 }

@@ -193,7 +193,11 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 		if readsUpdateCycle(p) {
 			v.LastUpdate = s.lastUpdateView(in)
 		}
-		if integration.FixInOAuthApp(in.Problem) {
+		switch {
+		case integration.FixedElsewhere(in.Status, in.Cause, in.Problem) && in.Problem.Params[catalog.HelpParam] != "":
+			// The catalogue rule names the page where the fix is made.
+			v.HelpURL = in.Problem.Params[catalog.HelpParam]
+		case integration.FixInOAuthApp(in.Problem):
 			// The fix is in the user's OAuth client registration, which the
 			// docs link opens.
 			v.HelpURL = p.DocsURL()
