@@ -349,3 +349,26 @@ func FuzzErrorMatch(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkErrorMatch reads a Microsoft token answer that only the last
+// token rule matches, and a Google data answer no rule matches (the
+// generic classifier's turn): the cost every failed check pays.
+func BenchmarkErrorMatch(b *testing.B) {
+	c, err := Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ms, _ := c.Get("microsoft")
+	g, _ := c.Get("google-ads")
+	aad := answer("token", 400, `{"error":"invalid_grant","error_description":"AADSTS700082: The refresh token has expired due to inactivity. Trace ID: 0f1e Correlation ID: 9a8b Timestamp: 2026-11-29 10:00:00Z","error_codes":[700082]}`)
+	other := answer("data", 500, `{"error":{"code":500,"message":"Internal error encountered.","status":"INTERNAL"}}`)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok := ms.Errors.Match(aad); !ok {
+			b.Fatal("no match")
+		}
+		if _, ok := g.Errors.Match(other); ok {
+			b.Fatal("unexpected match")
+		}
+	}
+}
