@@ -232,7 +232,9 @@ func readFixtures(t *testing.T, id string) []dialectFixture {
 func TestEveryProviderSpeaksItsDialect(t *testing.T) {
 	c := load(t)
 	for _, p := range c.List() {
-		if p.Group != GroupSaaS {
+		if p.Group != GroupSaaS || (p.Probe != nil && p.Probe.Interpret != "") {
+			// A probe with its own interpreter (Commerce Intelligence's
+			// Update Cycle) reads its answers itself.
 			continue
 		}
 		t.Run(p.ID, func(t *testing.T) {
