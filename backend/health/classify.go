@@ -115,6 +115,27 @@ func Classify(o Observation) Verdict {
 			return v(integration.StatusNeedsReauth, integration.CauseAccessRevoked, "problem.access_revoked")
 		}
 		return v(integration.StatusNeedsReauth, integration.CauseTokenExpired, "problem.token_expired")
+	case (o.At == catalog.AtToken || o.At == catalog.AtRevoke) && code == 401 && o.OAuthError == "":
+		// The one 401 RFC 6749 §5.2 and RFC 7009 define there: the client
+		// failed to authenticate. Never read as a dead grant, which would
+		// drop the user's refresh token.
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.oauth_client_invalid")
+	case code == 429:
+		if o.RetryAfter == "" {
+			return v(integration.StatusError, integration.CauseProviderIssue, "problem.throttled")
+		}
+		return v(integration.StatusError, integration.CauseProviderIssue, "problem.rate_limited", "retry_after", o.RetryAfter)
+	case code >= 500:
+		return v(integration.StatusError, integration.CauseProviderIssue, "problem.provider_outage", "status", strconv.Itoa(code))
+	case o.At == catalog.AtDiscovery && code != 200:
+		// The issuer answers but serves no metadata there: the issuer URL
+		// the user gave is not an authorization server's.
+		return v(integration.StatusError, integration.CauseLocalProblem, "problem.issuer_metadata", "status", strconv.Itoa(code))
+	case (o.At == catalog.AtToken || o.At == catalog.AtRevoke) && code >= 400:
+		// Any other refusal there (invalid_request, invalid_scope, a code
+		// of the provider's own, none at all): say what was seen; only the
+		// codes above kill a grant.
+		return v(integration.StatusError, integration.CauseProviderIssue, "problem.provider_unexpected", "status", strconv.Itoa(code))
 	case code == 401 || o.OAuthError == "invalid_token" || o.OAuthError == "invalid_grant":
 		if o.APIKey {
 			return v(integration.StatusNeedsReauth, integration.CauseAccessRevoked, "problem.api_key_rejected")
@@ -128,17 +149,6 @@ func Classify(o Observation) Verdict {
 			return v(integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.user_removed")
 		}
 		return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.privileges_reduced")
-	case code == 429:
-		if o.RetryAfter == "" {
-			return v(integration.StatusError, integration.CauseProviderIssue, "problem.throttled")
-		}
-		return v(integration.StatusError, integration.CauseProviderIssue, "problem.rate_limited", "retry_after", o.RetryAfter)
-	case code >= 500:
-		return v(integration.StatusError, integration.CauseProviderIssue, "problem.provider_outage", "status", strconv.Itoa(code))
-	case o.At == catalog.AtDiscovery && code != 200:
-		// The issuer answers but serves no metadata there: the issuer URL
-		// the user gave is not an authorization server's.
-		return v(integration.StatusError, integration.CauseLocalProblem, "problem.issuer_metadata", "status", strconv.Itoa(code))
 	case code >= 200 && code < 300:
 		if missing := integration.MissingScopes(o.RequiredScopes, o.GrantedScopes); len(missing) > 0 && len(o.GrantedScopes) > 0 {
 			return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.missing_scopes", "scopes", strings.Join(missing, ", "))
