@@ -547,6 +547,13 @@ describe('App', () => {
     expect(screen.getByTestId('reauth-dialog').textContent).toContain('Reauthorize Salesforce (prod)');
   });
 
+  it('opens the details, not a reauthorization, when new credentials cannot help', async () => {
+    await start();
+    rt.emit('navigate', { view: 'integrations', integrationId: 'hub-1', reauth: true });
+    await waitFor(() => screen.getByTestId('detail-panel'));
+    expect(screen.queryByTestId('reauth-dialog')).toBeNull();
+  });
+
   it('applies live updates from the backend', async () => {
     await start();
     rt.emit('integration:changed', { ...byId('ga-1'), status: 'connected', severity: 0, cause: '', problem: undefined, needsAttention: false });
