@@ -79,6 +79,7 @@ func TestPresetRejects(t *testing.T) {
 		{"preset of a preset", `,"base":"shop"`, "base"},
 		{"own fields", `,"base":"db","fields":[]`, "only names"},
 		{"own kind", `,"base":"db","kind":"api_key"`, "only names"},
+		{"own error rules", `,"base":"db","errors":[]`, "only names"},
 		{"default for unknown field", `,"base":"db","defaults":{"nope":"x"}`, "no such"},
 		{"default for a secret", `,"base":"db","defaults":{"password":"x"}`, "no such"},
 		{"default breaks the pattern", `,"base":"db","defaults":{"tables":"DROP;"}`, "default"},
