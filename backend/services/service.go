@@ -192,6 +192,7 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 		if readsUpdateCycle(p) {
 			v.LastUpdate = s.lastUpdateView(in)
 		}
+		v.Redirect = s.integrationRedirect(in)
 	}
 	return v
 }
