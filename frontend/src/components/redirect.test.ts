@@ -33,6 +33,8 @@ describe('AddDialog redirect URI', () => {
     await choose('hubspot');
     await waitFor(() => expect(uri()).toBe('http://localhost:53682/callback'));
     expect(screen.getByTestId('redirect-note').textContent).toContain('Register exactly this address in your app at HubSpot');
+    // Only an https relay page needs the relay port.
+    expect(screen.queryByTestId('field-relay_port')).toBeNull();
     await fireEvent.input(screen.getByTestId('field-redirect_uri'), { target: { value: 'http://localhost:41000/callback' } });
     await waitFor(() => expect(uri()).toBe('http://localhost:41000/callback'));
     await fireEvent.click(screen.getByTestId('copy-redirect'));
@@ -53,6 +55,7 @@ describe('AddDialog redirect URI', () => {
     expect(screen.getByTestId('redirect-note').textContent).toContain('Shopify accepts only addresses you register');
     await fireEvent.input(screen.getByTestId('field-redirect_uri'), { target: { value: 'https://example.com/relink' } });
     await waitFor(() => expect(uri()).toBe('https://example.com/relink'));
+    expect(screen.getByTestId('field-relay_port')).toBeTruthy();
     expect(screen.getByTestId('redirect-note').textContent).toContain('forward the whole query string to http://localhost:53682/callback');
   });
 
