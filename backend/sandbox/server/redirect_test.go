@@ -16,21 +16,23 @@ import (
 func TestExactRedirect(t *testing.T) {
 	const (
 		fixed  = "http://localhost:53682/callback"
+		ipv4   = "http://127.0.0.1:53690/callback"
 		scheme = "io.relink.app:/callback"
 	)
-	sb := start(t, Options{ExactRedirect: true, Clients: []Client{{ID: PublicClient, RedirectURIs: []string{fixed, scheme}}}})
+	sb := start(t, Options{ExactRedirect: true, Clients: []Client{{ID: PublicClient, RedirectURIs: []string{fixed, ipv4, scheme}}}})
 	for _, tc := range []struct {
 		uri  string
 		want bool
 	}{
 		{fixed, true},
 		{scheme, true},
+		{ipv4, true},
 		{"http://localhost:53683/callback", false},  // another port
 		{"http://127.0.0.1:53682/callback", false},  // another host for the same port
 		{"http://localhost:53682/callback/", false}, // a trailing slash
 		{"http://localhost:53682/Callback", false},
 		{"http://localhost/callback", false},
-		{"http://127.0.0.1:4000/callback", false}, // loopback any-port is off in this mode
+		{"http://127.0.0.1:4000/callback", false}, // loopback any-port (RFC 8252 §7.3) is off in this mode
 		{"io.relink.app:/callback/x", false},
 	} {
 		t.Run(tc.uri, func(t *testing.T) {
