@@ -233,6 +233,10 @@ func (p Provider) RedirectFor(settings map[string]string) (RedirectPlan, error) 
 		return RedirectPlan{}, fmt.Errorf("%s: %w", p.ID, ErrNotOAuth)
 	}
 	v := settings[FieldRedirectURI]
+	if f, ok := p.field(FieldRedirectURI); ok && v == "" {
+		// Integrations saved before the policy existed have no setting.
+		v = f.Default
+	}
 	if v == "" {
 		if !r.accepts(RedirectLoopback) {
 			return RedirectPlan{}, integration.NewError(integration.ErrInvalid, nil, "error.redirect_required", "provider", p.Name)

@@ -73,6 +73,8 @@ func TestRedirectFor(t *testing.T) {
 	}{
 		{"google-analytics", nil, RedirectPlan{Kind: RedirectLoopback, URI: "http://127.0.0.1/callback", ListenHost: "127.0.0.1", Register: "http://127.0.0.1/callback", AnyPort: true}},
 		{"microsoft", nil, RedirectPlan{Kind: RedirectLoopback, URI: "http://localhost/callback", ListenHost: "localhost", Register: "http://localhost/callback", AnyPort: true}},
+		// Saved before the policy existed: the field's default.
+		{"salesforce", nil, RedirectPlan{Kind: RedirectScheme, URI: "io.relink.app:/callback", ListenHost: "127.0.0.1", Register: "io.relink.app:/callback"}},
 		{"hubspot", map[string]string{"redirect_uri": "http://localhost:53682/callback"},
 			RedirectPlan{Kind: RedirectFixed, URI: "http://localhost:53682/callback", ListenHost: "localhost", ListenPort: 53682, Register: "http://localhost:53682/callback"}},
 		{"xero", map[string]string{"redirect_uri": "http://127.0.0.1:8400/callback"},

@@ -35,14 +35,9 @@ func (s *Service) Redirect(providerID string, settings map[string]string) (Redir
 		return RedirectView{}, integration.NewError(integration.ErrInvalid, nil, "error.unknown_provider", "provider", providerID)
 	}
 	st := map[string]string{}
-	for _, f := range p.Fields {
-		if f.Key != catalog.FieldRedirectURI && f.Key != catalog.FieldRelayPort {
-			continue
-		}
-		if v := strings.TrimSpace(settings[f.Key]); v != "" {
-			st[f.Key] = v
-		} else if f.Default != "" {
-			st[f.Key] = f.Default
+	for _, k := range []string{catalog.FieldRedirectURI, catalog.FieldRelayPort} {
+		if v := strings.TrimSpace(settings[k]); v != "" {
+			st[k] = v
 		}
 	}
 	return redirectView(p, st)
