@@ -23,7 +23,7 @@ import (
 // mode, the way Salesforce, HubSpot, Xero or Zendesk match redirect URIs:
 // the registered fixed port works on every attempt, an unregistered one
 // is refused by the provider, and the private-use scheme reaches the
-// waiting attempt through the real binary the desktop entry starts.
+// waiting attempt through the installed desktop entry and the real binary.
 func TestRedirectURIsEndToEnd(t *testing.T) {
 	needRig(t)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -80,10 +80,35 @@ func TestRedirectURIsEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("private-use scheme through relink URI", func(t *testing.T) {
+	t.Run("private-use scheme through the desktop entry", func(t *testing.T) {
+		if _, err := exec.LookPath("xdg-open"); err != nil {
+			t.Skip("needs xdg-open (xdg-utils)")
+		}
 		v := add("Scheme", catalog.SchemeRedirectURI)
 		runtimeDir := t.TempDir()
 		os.Chmod(runtimeDir, 0o700)
+		// Installed as a user would (make install): the desktop entry
+		// claims io.relink.app:, and xdg-open starts `relink URI`.
+		home := t.TempDir()
+		env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_DATA_HOME=" + home + "/.local/share",
+			"XDG_RUNTIME_DIR=" + runtimeDir, "RELINK_DATA_DIR=" + t.TempDir(), "TMPDIR=" + os.TempDir()}
+		// xdg-open hands a URL to a desktop entry only in a graphical
+		// session (it looks at DISPLAY); `relink URI` forwards and exits
+		// without opening a window, so no X server is needed.
+		if d := os.Getenv("DISPLAY"); d != "" {
+			env = append(env, "DISPLAY="+d)
+		} else {
+			env = append(env, "DISPLAY=:0")
+		}
+		inst := exec.Command("../../build/linux/install-user.sh", bins.relink)
+		inst.Env = env
+		if out, err := inst.CombinedOutput(); err != nil {
+			t.Fatalf("install-user.sh: %v\n%s", err, out)
+		}
+		q, _ := exec.Command("env", append(env, "xdg-mime", "query", "default", "x-scheme-handler/"+catalog.Scheme)...).Output()
+		if strings.TrimSpace(string(q)) != "relink.desktop" {
+			t.Fatalf("xdg-mime: %s: is handled by %q; want relink.desktop", catalog.Scheme, q)
+		}
 		cat, _ := catalog.Load()
 		msgs, _ := i18n.Load()
 		svc := services.New(services.Config{Store: r.store, Secrets: r.keys, Catalog: cat, I18n: msgs, DataDir: r.dataDir, Version: "e2e",
@@ -109,10 +134,10 @@ func TestRedirectURIsEndToEnd(t *testing.T) {
 						t.Errorf("provider redirected to %q; want the private-use scheme", loc)
 						return
 					}
-					cmd := exec.Command(bins.relink, loc)
-					cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir, "RELINK_DATA_DIR="+t.TempDir())
+					cmd := exec.Command("xdg-open", loc)
+					cmd.Env = env
 					if out, err := cmd.CombinedOutput(); err != nil {
-						t.Errorf("relink %s: %v: %s", loc, err, out)
+						t.Errorf("xdg-open %s: %v: %s", loc, err, out)
 					}
 				}()
 				return nil
