@@ -198,6 +198,13 @@ func (a *App) ListProviders() ([]services.ProviderView, error) {
 	return a.svc.ListProviders(), nil
 }
 
+// RedirectURI returns the redirect URI an OAuth provider would use with
+// these form values: the address the Add dialog tells the user to
+// register before the browser opens.
+func (a *App) RedirectURI(provider string, settings map[string]string) (services.RedirectView, error) {
+	return result(a.svc.Redirect(provider, settings))
+}
+
 func (a *App) AddIntegration(req services.AddRequest) (services.IntegrationView, error) {
 	return result(a.svc.Add(a.ctx, req))
 }

@@ -6,7 +6,9 @@ package main
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -53,6 +55,9 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "relink:", err)
 		return 1
 	}
+	if len(args) == 1 && strings.HasPrefix(strings.ToLower(args[0]), catalog.Scheme+":") {
+		return forwardCallback(args[0], cat)
+	}
 	if cli.IsCommand(args) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -68,6 +73,28 @@ func run(args []string) int {
 		})
 	}
 	return runGUI(args, cat)
+}
+
+// forwardCallback is what `relink io.relink.app:/callback?…` does when the
+// desktop entry hands Relink a private-use-scheme OAuth callback: pass it
+// to the attempt waiting for it, in the window or a `relink add/reauth`
+// process, over that attempt's loopback listener (which checks state and
+// PKCE as for any callback). It never starts a window of its own.
+func forwardCallback(uri string, cat *i18n.Catalog) int {
+	lang := cat.Match(i18n.SystemLocale(os.Getenv))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	h := oauth.Handoff{Dir: oauth.HandoffDir(os.Getenv)}
+	err := h.Forward(ctx, &http.Client{Timeout: 15 * time.Second}, catalog.Scheme, uri)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, oauth.ErrNoAttempt):
+		fmt.Fprintln(os.Stderr, "relink:", cat.T(lang, "cli.callback.no_attempt", nil))
+	default:
+		fmt.Fprintln(os.Stderr, "relink:", cat.T(lang, "cli.callback.failed", nil))
+	}
+	return 1
 }
 
 // core is the backend the window and the CLI share.

@@ -146,6 +146,7 @@ type Provider struct {
 	Custom    bool      `json:"custom,omitempty"`
 	Fields    []Field   `json:"fields"`
 	OAuth     *OAuth    `json:"oauth,omitempty"`
+	Redirect  *Redirect `json:"redirect,omitempty"`
 	Probe     *Probe    `json:"probe,omitempty"`
 	Lifetimes Lifetimes `json:"lifetimes"`
 	// MinInterval is the least time between two probes the provider asks

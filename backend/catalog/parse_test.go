@@ -20,6 +20,7 @@ const baseEntry = `{
   "defaultScopes": ["read", "write"], "requiredScopes": ["read"],
   "pkce": true, "clientSecret": "optional"
  },
+ "redirect": {"accepts": ["loopback"], "loopbackHost": "127.0.0.1", "source": "https://example.com/docs/redirect"},
  "probe": {"method": "GET", "url": "https://api.example.com/v1/me?tenant={tenant}", "auth": "bearer", "accountPath": "user.email"},
  "lifetimes": {"accessToken": "1h"},
  "docs": "https://example.com/docs", "support": "https://example.com/support"

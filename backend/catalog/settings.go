@@ -99,6 +99,7 @@ func (p Provider) ValidateSettings(in map[string]string) (map[string]string, err
 			errs.add(f.Key, "error.field_invalid", "reason", "conflict", "with", f.ConflictsWith)
 		}
 	}
+	p.checkRedirectSettings(out, errs)
 	// An issuer that was given but is invalid already has its error.
 	if p.Custom && p.Kind == integration.KindOAuth2 && strings.TrimSpace(in["issuer"]) == "" && (out["authorization_endpoint"] == "" || out["token_endpoint"] == "") {
 		errs.add("issuer", "error.field_issuer_or_endpoints")

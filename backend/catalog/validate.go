@@ -92,6 +92,9 @@ func (p *Provider) validate(patterns patternCache) error {
 			return fmt.Errorf("lifetimes: rule on %q=%q needs a declared field, a valid value and a lifetime", r.Field, r.Value)
 		}
 	}
+	if err := p.validateRedirect(); err != nil {
+		return err
+	}
 	switch p.Kind {
 	case integration.KindOAuth2:
 		if err := p.validateOAuth(); err != nil {

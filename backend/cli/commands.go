@@ -20,6 +20,7 @@ import (
 // Core is the part of the services layer the command line uses.
 type Core interface {
 	ListProviders() []services.ProviderView
+	Redirect(providerID string, settings map[string]string) (services.RedirectView, error)
 	ListIntegrations(ctx context.Context) ([]services.IntegrationView, error)
 	Find(ctx context.Context, ref string) (services.IntegrationView, error)
 	Add(ctx context.Context, req services.AddRequest) (services.IntegrationView, error)
@@ -71,13 +72,16 @@ func runProviders(ctx context.Context, c *cmdCtx) int {
 	if !ok {
 		return code
 	}
-	if len(pos) > 0 {
-		return c.fail(usage("cli.error.unexpected_arg", "arg", pos[0]))
+	if len(pos) > 1 {
+		return c.fail(usage("cli.error.unexpected_arg", "arg", pos[1]))
 	}
 	if err := c.open(ctx); err != nil {
 		return c.fail(err)
 	}
 	ps := c.core.ListProviders()
+	if len(pos) == 1 {
+		return c.showProvider(ps, pos[0])
+	}
 	if c.json {
 		return c.writeJSON(ps)
 	}
@@ -115,6 +119,9 @@ func runAdd(ctx context.Context, c *cmdCtx) int {
 		fs.BoolVar(&noBrows, "no-browser", false, c.t("cli.flag.no_browser"))
 	})
 	if !ok {
+		if code == ExitOK { // --help: and what to register, for `add PROVIDER --help`
+			c.addHelpRedirect(ctx, sets)
+		}
 		return code
 	}
 	if len(pos) != 1 {

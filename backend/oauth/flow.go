@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -65,6 +67,7 @@ var (
 	ErrIssMismatch = errors.New("callback iss does not match the issuer")
 	ErrDenied      = errors.New("authorization denied")
 	ErrNoListener  = errors.New("cannot listen on loopback")
+	ErrPortBusy    = errors.New("redirect port in use")
 )
 
 // AuthError is an RFC 6749 §4.1.2.1 error returned to the callback.
@@ -102,8 +105,32 @@ type Request struct {
 	OnURL func(url string, opened bool)
 	// Page renders the static page the browser shows after the callback.
 	Page func(ok bool, p *integration.Problem) []byte
-	// OnListening reports the bound redirect URI (tests use it).
+	// OnListening reports the redirect URI sent, once the listener is
+	// bound (tests use it).
 	OnListening func(redirectURI string)
+	// Redirect is where the browser returns; the zero value is
+	// http://127.0.0.1:<any port>/callback.
+	Redirect Redirect
+}
+
+// Redirect is the provider's redirect for one attempt. The listener is
+// always on loopback: a private-use-scheme callback (Handoff) and an
+// https relay page forward the query there.
+type Redirect struct {
+	// URI is sent as redirect_uri. Empty: http://Host:<bound port>/callback,
+	// for providers that accept any loopback port.
+	URI string
+	// Host is 127.0.0.1 (the default) or localhost; localhost binds both
+	// 127.0.0.1 and ::1 on one port, so no other program can take the
+	// address family the browser tries first.
+	Host string
+	// Port is the port to bind; 0 means any free one. A fixed port that is
+	// taken fails with ErrPortBusy naming it.
+	Port int
+	// Handoff, when set, publishes the listener for a callback that
+	// reaches another process first (the OS starts `relink URI` for a
+	// private-use scheme) and returns its cleanup.
+	Handoff func(state, listenURL string) (release func(), err error)
 }
 
 // DefaultTimeout is how long the loopback listener waits for the user.
@@ -128,15 +155,32 @@ func Authorize(ctx context.Context, r Request) (*Token, error) {
 	if r.HTTP == nil {
 		r.HTTP = NewHTTPClient(0)
 	}
-	ln, err := listenLoopback()
+	lns, err := listen(r.Redirect.Host, r.Redirect.Port)
 	if err != nil {
-		return nil, integration.NewError(ErrNoListener, err, "error.oauth_listen")
+		return nil, err
 	}
-	redirect := "http://" + ln.Addr().String() + CallbackPath
+	listenURL := "http://" + lns[0].Addr().String() + CallbackPath
+	redirect := r.Redirect.URI
+	if redirect == "" {
+		host := r.Redirect.Host
+		if host == "" || lns[0].Addr().(*net.TCPAddr).IP.To4() == nil {
+			// The IPv4 loopback was unavailable: name what was bound.
+			host = lns[0].Addr().(*net.TCPAddr).IP.String()
+		}
+		redirect = "http://" + net.JoinHostPort(host, fmt.Sprint(lns[0].Addr().(*net.TCPAddr).Port)) + CallbackPath
+	}
 	if r.OnListening != nil {
 		r.OnListening(redirect)
 	}
 	state := randomString(16)
+	if r.Redirect.Handoff != nil {
+		release, err := r.Redirect.Handoff(state, listenURL)
+		if err != nil {
+			closeAll(lns)
+			return nil, integration.NewError(ErrNoListener, err, "error.oauth_listen")
+		}
+		defer release()
+	}
 	verifier := oauth2.GenerateVerifier()
 	cfg := r.Config.oauth2(redirect)
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
@@ -153,7 +197,9 @@ func Authorize(ctx context.Context, r Request) (*Token, error) {
 		WriteTimeout:      30 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
-	go srv.Serve(ln)
+	for _, ln := range lns {
+		go srv.Serve(ln)
+	}
 	defer srv.Close()
 
 	opened := true
@@ -188,16 +234,67 @@ func Authorize(ctx context.Context, r Request) (*Token, error) {
 	return fromOAuth2(tok, time.Now()), nil
 }
 
-func listenLoopback() (net.Listener, error) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+// listen binds the loopback listener(s) for host and port: 127.0.0.1
+// alone (falling back to ::1 for any port when IPv4 loopback is missing),
+// or for localhost the same port on 127.0.0.1 and, where IPv6 exists, ::1.
+func listen(host string, port int) ([]net.Listener, error) {
+	fail := func(err error) ([]net.Listener, error) {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, integration.NewError(ErrPortBusy, err, "error.oauth_port_busy", "port", strconv.Itoa(port))
+		}
+		return nil, integration.NewError(ErrNoListener, err, "error.oauth_listen")
+	}
+	if host == "localhost" {
+		var err error
+		// Any port: one free on IPv4 may be taken on IPv6; try a few.
+		for range 5 {
+			var lns []net.Listener
+			if lns, err = listenBoth(port); err == nil {
+				return lns, nil
+			}
+			if port != 0 {
+				break
+			}
+		}
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err == nil {
-		return ln, nil
+		return []net.Listener{ln}, nil
+	}
+	if port != 0 {
+		return fail(err)
 	}
 	ln6, err6 := net.Listen("tcp6", "[::1]:0")
 	if err6 == nil {
-		return ln6, nil
+		return []net.Listener{ln6}, nil
 	}
-	return nil, errors.Join(err, err6)
+	return fail(errors.Join(err, err6))
+}
+
+// listenBoth binds port (0: any) on 127.0.0.1, then the same port on ::1
+// unless this machine has no IPv6 loopback.
+func listenBoth(port int) ([]net.Listener, error) {
+	ln, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return nil, err
+	}
+	bound := ln.Addr().(*net.TCPAddr).Port
+	ln6, err := net.Listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(bound)))
+	switch {
+	case err == nil:
+		return []net.Listener{ln, ln6}, nil
+	case errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT):
+		return []net.Listener{ln}, nil
+	}
+	ln.Close()
+	return nil, err
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
 }
 
 // callbackHandler validates the redirect. A wrong or missing state gets

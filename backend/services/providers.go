@@ -35,6 +35,8 @@ type ProviderView struct {
 	Description string           `json:"description,omitempty"`
 	DocsURL     string           `json:"docsUrl,omitempty"`
 	Fields      []FieldView      `json:"fields"`
+	// Redirect is an OAuth provider's redirect URI with default settings.
+	Redirect *RedirectView `json:"redirect,omitempty"`
 }
 
 // ListProviders returns the catalog.
@@ -44,6 +46,9 @@ func (s *Service) ListProviders() []ProviderView {
 		v := ProviderView{ID: p.ID, Name: p.Name, Kind: p.Kind, Group: p.Group, Icon: p.Icon, Description: p.Description, DocsURL: p.Docs}
 		for _, f := range p.Fields {
 			v.Fields = append(v.Fields, FieldView{f.Key, f.Required, f.Secret, f.Kind, f.Pattern, f.Placeholder, f.Default, f.Options})
+		}
+		if r, err := s.Redirect(p.ID, nil); err == nil {
+			v.Redirect = &r
 		}
 		out = append(out, v)
 	}

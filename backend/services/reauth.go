@@ -99,8 +99,11 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 		if !opts.NoBrowser && s.opener != nil {
 			opener = s.opener
 		}
-		tok, err = oauth.Authorize(ctx, oauth.Request{Config: setup.cfg, Opener: opener, HTTP: s.http, Timeout: opts.Timeout,
-			OnURL: opts.OnURL, Page: s.callbackPage})
+		var redirect oauth.Redirect
+		if redirect, err = s.oauthRedirect(p, in.Settings); err == nil {
+			tok, err = oauth.Authorize(ctx, oauth.Request{Config: setup.cfg, Opener: opener, HTTP: s.http, Timeout: opts.Timeout,
+				OnURL: opts.OnURL, Page: s.callbackPage, Redirect: redirect})
+		}
 	}
 	if err != nil {
 		err = userError(p, err)

@@ -202,6 +202,7 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 			// docs link opens.
 			v.HelpURL = p.DocsURL()
 		}
+		v.Redirect = s.integrationRedirect(in)
 	}
 	return v
 }

@@ -40,6 +40,9 @@ type IntegrationView struct {
 	// IntegrationsURL is where the provider's own integrations (those it
 	// holds credentials for) are reauthorized: not in Relink.
 	IntegrationsURL string `json:"integrationsUrl,omitempty"`
+	// Redirect is the redirect URI of an OAuth integration, shown before
+	// the browser opens.
+	Redirect *RedirectView `json:"redirect,omitempty"`
 }
 
 // AddRequest creates an integration. Secret is the provider's secret field

@@ -52,15 +52,18 @@ exec_path=${exec_path//%/%%}
 mkdir -p "$datadir/applications"
 tmp=$(mktemp "$datadir/applications/.relink.desktop.XXXXXX")
 # ENVIRON, not -v: awk -v would undo the backslash escaping.
+# %u: a relink:// link or an io.relink.app: OAuth callback (MimeType line).
 EXEC_LINE="Exec=$exec_path %u" awk '/^Exec=/ { print ENVIRON["EXEC_LINE"]; next } { print }' "$here/relink.desktop" >"$tmp"
 chmod 644 "$tmp"
 mv "$tmp" "$datadir/applications/relink.desktop"
 refresh
-# relink:// links (team alerts) open Relink unless the user chose another
-# handler for them.
-if command -v xdg-mime >/dev/null && [[ -z $(xdg-mime query default x-scheme-handler/relink 2>/dev/null) ]]; then
-  xdg-mime default relink.desktop x-scheme-handler/relink || true
-fi
+# relink:// links (team alerts) and io.relink.app: OAuth callbacks open
+# Relink unless the user chose another handler for them.
+for scheme in relink io.relink.app; do
+  if command -v xdg-mime >/dev/null && [[ -z $(xdg-mime query default "x-scheme-handler/$scheme" 2>/dev/null) ]]; then
+    xdg-mime default relink.desktop "x-scheme-handler/$scheme" || true
+  fi
+done
 
 echo "Relink installed: $bindir/relink, with its launcher entry in $datadir/applications."
 case ":$PATH:" in

@@ -97,6 +97,25 @@ try {
       await shot('10-add-form-errors');
       await page.keyboard.press('Escape');
 
+      // The redirect URI to register, before the browser opens.
+      await page.locator('[data-id=hub-1]').getByTestId('integration-name').click();
+      await page.getByTestId('reauth-start').waitFor();
+      await shot('13-reauth-redirect-fixed');
+      await page.keyboard.press('Escape');
+      await page.getByTestId('add').click();
+      await page.getByTestId('provider-hubspot').click();
+      await page.getByTestId('redirect-uri').waitFor();
+      await shot('14-add-redirect-fixed');
+      await page.getByRole('button', { name: /Change|Cambiar/ }).click();
+      await page.getByTestId('provider-shopify').click();
+      await page.getByTestId('redirect-panel').waitFor();
+      await shot('15-add-redirect-unset');
+      await page.getByTestId('field-redirect_uri').fill('https://example.com/relink/callback');
+      await page.getByTestId('redirect-uri').waitFor();
+      await page.getByTestId('redirect-panel').scrollIntoViewIfNeeded();
+      await shot('16-add-redirect-https');
+      await page.keyboard.press('Escape');
+
       await page.getByTestId('nav-history').click();
       await page.getByTestId('history-event').first().waitFor();
       await shot('11-history');

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,7 +45,14 @@ const DefaultUser = "ana@example.com"
 type Client struct {
 	ID     string
 	Secret string
+	// RedirectURIs are the registered redirect URIs; empty means
+	// LoopbackRedirects.
+	RedirectURIs []string
 }
+
+// LoopbackRedirects are registered for clients that name none: any port on
+// a loopback IP literal matches them unless Options.ExactRedirect.
+var LoopbackRedirects = []string{"http://127.0.0.1" + CallbackPath, "http://[::1]" + CallbackPath}
 
 // Options configure a Server. Zero values get the defaults.
 type Options struct {
@@ -53,6 +61,12 @@ type Options struct {
 	AccessTTL  time.Duration // access token lifetime (1h)
 	RefreshTTL time.Duration // refresh token lifetime (30 days)
 	Clients    []Client      // relink (public) and relink-confidential
+	// ExactRedirect compares redirect_uri with the registered URIs
+	// character for character, port included, as Salesforce connected
+	// apps, HubSpot, Shopify, Meta (strict mode), Xero and Zendesk do;
+	// without it a loopback IP literal matches with any port (RFC 8252
+	// §7.3). A mismatch is never redirected to (RFC 6749 §4.1.2.1).
+	ExactRedirect bool
 	// Now is the clock of the refresh grace window (time.Now). Token
 	// lifetimes follow fosite's own clock.
 	Now func() time.Time
@@ -72,6 +86,7 @@ type Server struct {
 	issuer     string
 	opts       Options
 	provider   fosite.OAuth2Provider
+	redirects  map[string][]string // client id → registered redirect URIs
 	lifespans  *liveConfig
 	controlMux *http.ServeMux
 	publicMux  *http.ServeMux
@@ -149,16 +164,20 @@ func New(o Options) (*Server, error) {
 
 	s := &Server{issuer: o.Issuer, opts: o, lifespans: cfg, user: o.User,
 		revokedBefore: map[string]time.Time{}, reduced: map[string]bool{}, issued: map[string]time.Time{},
-		apiKeys: map[string]apiKey{}, counters: Counters{Token: map[string]int{}}}
+		apiKeys: map[string]apiKey{}, counters: Counters{Token: map[string]int{}}, redirects: map[string][]string{}}
 	st := newGraceStore(s.grace, o.Now, func() {
 		s.mu.Lock()
 		s.counters.RefreshGrace++
 		s.mu.Unlock()
 	})
 	for _, c := range o.Clients {
-		client := &fosite.DefaultClient{ID: c.ID, Public: c.Secret == "",
-			RedirectURIs: []string{"http://127.0.0.1" + CallbackPath, "http://[::1]" + CallbackPath},
-			GrantTypes:   []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"}, Scopes: DefaultScopes}
+		redirects := c.RedirectURIs
+		if len(redirects) == 0 {
+			redirects = LoopbackRedirects
+		}
+		s.redirects[c.ID] = redirects
+		client := &fosite.DefaultClient{ID: c.ID, Public: c.Secret == "", RedirectURIs: redirects,
+			GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"}, Scopes: DefaultScopes}
 		if c.Secret != "" {
 			hash, err := bcrypt.GenerateFromPassword([]byte(c.Secret), bcrypt.MinCost)
 			if err != nil {
@@ -322,6 +341,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if omitIss {
 		rw = w
 	}
+	if s.opts.ExactRedirect && !s.registeredExactly(r) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request",
+			"error_description": "redirect_uri does not exactly match a registered redirect URI"})
+		return
+	}
 	ar, err := s.provider.NewAuthorizeRequest(ctx, r)
 	if err != nil {
 		s.provider.WriteAuthorizeError(ctx, rw, ar, err)
@@ -346,6 +370,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.provider.WriteAuthorizeResponse(ctx, rw, ar, resp)
+}
+
+// registeredExactly reports whether the request's redirect_uri is one its
+// client registered, character for character. An unknown client passes
+// here and is refused by fosite.
+func (s *Server) registeredExactly(r *http.Request) bool {
+	q := r.URL.Query()
+	registered, ok := s.redirects[q.Get("client_id")]
+	if !ok {
+		return true
+	}
+	return len(q["redirect_uri"]) == 1 && slices.Contains(registered, q.Get("redirect_uri"))
 }
 
 // token answers the token endpoint. With a reply delay it does all its

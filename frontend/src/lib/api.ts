@@ -1,12 +1,13 @@
 // The only module that calls Go. Wails injects window.go.main.App; tests
 // and the dev preview install a fake with the same methods.
 import type {
-  AddRequest, AlertDestination, AlertTestResult, HistoryFilter, Navigate, HistoryPage, IntegrationView, Problem, ProviderView, ReauthStart, Settings, StorageView,
+  AddRequest, AlertDestination, AlertTestResult, HistoryFilter, Navigate, HistoryPage, IntegrationView, Problem, ProviderView, ReauthStart, RedirectView, Settings, StorageView,
 } from './types';
 
 export interface Backend {
   ListIntegrations(): Promise<IntegrationView[]>;
   ListProviders(): Promise<ProviderView[]>;
+  RedirectURI(provider: string, settings: Record<string, string>): Promise<RedirectView>;
   AddIntegration(req: AddRequest): Promise<IntegrationView>;
   UpdateIntegration(id: string, name: string, settings: Record<string, string>): Promise<IntegrationView>;
   RemoveIntegration(id: string): Promise<{ revoked: boolean; problem?: Problem }>;
@@ -85,6 +86,7 @@ async function call<T>(f: (b: Backend) => Promise<T>): Promise<T> {
 export const api = {
   listIntegrations: () => call((b) => b.ListIntegrations()),
   listProviders: () => call((b) => b.ListProviders()),
+  redirectURI: (provider: string, settings: Record<string, string>) => call((b) => b.RedirectURI(provider, settings)),
   addIntegration: (req: AddRequest) => call((b) => b.AddIntegration(req)),
   updateIntegration: (id: string, name: string, settings: Record<string, string>) =>
     call((b) => b.UpdateIntegration(id, name, settings)),

@@ -2,7 +2,7 @@
 // the production build) and for component tests: integrations in every
 // status, a few providers, and a runtime whose events a test can emit.
 import type { Backend } from './api';
-import type { AlertDestination, Cause, HistoryEvent, Navigate, IntegrationView, ProviderView, ReauthProgress, Settings, Status, StorageView } from './types';
+import type { AlertDestination, Cause, HistoryEvent, Navigate, IntegrationView, ProviderView, ReauthProgress, RedirectView, Settings, Status, StorageView } from './types';
 
 const now = Date.now();
 const iso = (mins: number) => new Date(now + mins * 60_000).toISOString();
@@ -21,10 +21,32 @@ export function sample(
 
 const gaScope = 'https://www.googleapis.com/auth/analytics.readonly';
 
+// Redirect policies as the catalogue has them (backend/catalog/providers).
+const googleRedirect: RedirectView = {
+  kind: 'loopback', register: 'http://127.0.0.1/callback', anyPort: true, accepts: ['loopback'],
+  source: 'https://developers.google.com/identity/protocols/oauth2/native-app#redirect-uri_loopback',
+};
+const hubspotSource = 'https://developers.hubspot.com/changelog/2018-03-05-oauth2-redirect-uri-served-over-http-localhost';
+const fixedRedirect = (uri: string): RedirectView => ({ kind: 'fixed', register: uri, accepts: ['fixed', 'https'], source: hubspotSource });
+
+/** fakeRedirect mirrors backend/services/redirect.go for the preview and tests. */
+function fakeRedirect(provider: string, settings: Record<string, string>): RedirectView {
+  const uri = settings.redirect_uri?.trim() ?? '';
+  if (provider === 'google-analytics') return googleRedirect;
+  if (provider === 'shopify') {
+    const source = 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant';
+    if (!uri) return { unset: true, accepts: ['https'], source };
+    if (!uri.startsWith('https://')) throw JSON.stringify({ code: 'error.field_invalid', params: { field: 'redirect_uri', reason: 'redirect_fixed_not_accepted' } });
+    return { kind: 'https', register: uri, relayTarget: `http://localhost:${settings.relay_port || '53682'}/callback`, accepts: ['https'], source };
+  }
+  return fixedRedirect(uri || 'http://localhost:53682/callback');
+}
+
 export const sampleIntegrations: IntegrationView[] = [
   sample('ga-1', 'Marketing GA4', 'google-analytics', 'Google Analytics 4', 'needs_reauth', 'token_expired', {
     problem: { code: 'problem.token_expired' }, lastHealthy: iso(-26 * 60), settings: { project_id: 'marketing-prod' },
     requiredScopes: [gaScope], grantedScopes: [gaScope], accessExpiresAt: iso(-25 * 60), helpUrl: 'https://support.google.com/analytics',
+    redirect: googleRedirect,
   }),
   sample('sf-1', 'Salesforce (prod)', 'salesforce', 'Salesforce', 'needs_reauth', 'access_revoked', {
     account: 'admin@acme.com', problem: { code: 'problem.access_revoked' },
@@ -34,7 +56,10 @@ export const sampleIntegrations: IntegrationView[] = [
     requiredScopes: ['read_orders', 'read_products'], grantedScopes: ['read_orders'], missingScopes: ['read_products'],
     problem: { code: 'problem.missing_scopes', params: { scopes: 'read_products' } },
   }),
-  sample('hub-1', 'HubSpot CRM', 'hubspot', 'HubSpot', 'error', 'provider_issue', { problem: { code: 'problem.provider_outage', params: { status: '503' } } }),
+  sample('hub-1', 'HubSpot CRM', 'hubspot', 'HubSpot', 'error', 'provider_issue', {
+    problem: { code: 'problem.provider_outage', params: { status: '503' } }, settings: { redirect_uri: 'http://localhost:53682/callback' },
+    redirect: fixedRedirect('http://localhost:53682/callback'),
+  }),
   sample('xero-1', 'Xero books', 'xero', 'Xero', 'expiring', '', { refreshExpiresAt: iso(3 * 24 * 60), accessExpiresAt: iso(25) }),
   sample('stripe-1', 'Stripe payments', 'stripe', 'Stripe', 'connected', '', {
     kind: 'api_key', account: 'billing@acme.com', docsUrl: 'https://dashboard.stripe.com/apikeys',
@@ -78,12 +103,20 @@ export const sampleProviders: ProviderView[] = [
     { key: 'client_id', required: true, secret: false, kind: 'text' },
     { key: 'client_secret', required: false, secret: true, kind: 'password' },
     { key: 'publishing_status', required: true, secret: false, kind: 'select', options: ['production', 'testing'], default: 'production' },
-  ] },
+  ], redirect: googleRedirect },
+  { id: 'hubspot', name: 'HubSpot', kind: 'oauth2', group: 'saas', icon: 'hubspot', docsUrl: 'https://developers.hubspot.com/docs/guides/apps/public-apps/overview', fields: [
+    { key: 'client_id', required: true, secret: false, kind: 'text' },
+    { key: 'client_secret', required: true, secret: true, kind: 'password' },
+    { key: 'redirect_uri', required: false, secret: false, kind: 'text', default: 'http://localhost:53682/callback' },
+    { key: 'relay_port', required: false, secret: false, kind: 'number', placeholder: '53682' },
+  ], redirect: fixedRedirect('http://localhost:53682/callback') },
   { id: 'shopify', name: 'Shopify', kind: 'oauth2', group: 'saas', icon: 'shopify', fields: [
     { key: 'shop', required: true, secret: false, kind: 'text', pattern: '[a-z0-9][a-z0-9-]{0,60}', placeholder: 'my-store' },
     { key: 'client_id', required: true, secret: false, kind: 'text' },
     { key: 'client_secret', required: true, secret: true, kind: 'password' },
-  ] },
+    { key: 'redirect_uri', required: false, secret: false, kind: 'text', placeholder: 'https://example.com/relink/callback' },
+    { key: 'relay_port', required: false, secret: false, kind: 'number', placeholder: '53682' },
+  ], redirect: fakeRedirect('shopify', {}) },
   { id: 'stripe', name: 'Stripe', kind: 'api_key', group: 'saas', icon: 'stripe', docsUrl: 'https://dashboard.stripe.com/apikeys', fields: [
     { key: 'api_key', required: true, secret: true, kind: 'password' },
   ] },
@@ -175,6 +208,7 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
   const backend: Backend = {
     ListIntegrations: async () => (calls.push('ListIntegrations'), items),
     ListProviders: async () => sampleProviders,
+    RedirectURI: async (provider, st) => (calls.push(`RedirectURI:${provider}`), fakeRedirect(provider, st)),
     AddIntegration: async (req) => {
       calls.push('AddIntegration');
       requests.push(req);
@@ -184,6 +218,7 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
       const v = sample(`new-${items.length}`, req.name, req.provider, p?.name ?? req.provider, kind === 'oauth2' ? 'needs_reauth' : 'connected', '', {
         kind, group: p?.group ?? 'saas', icon: p?.icon ?? req.provider, settings: req.settings,
         problem: kind === 'oauth2' ? { code: 'problem.not_authorized' } : undefined,
+        redirect: kind === 'oauth2' ? fakeRedirect(req.provider, req.settings) : undefined,
       });
       items = [...items, v];
       return v;

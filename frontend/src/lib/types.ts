@@ -40,6 +40,7 @@ export interface IntegrationView {
   refreshExpiresAt?: string;
   docsUrl?: string;
   helpUrl?: string;
+  redirect?: RedirectView;
   needsAttention: boolean;
   /** Commerce Intelligence's last completed data update. */
   lastUpdate?: UpdateCycleView;
@@ -80,6 +81,7 @@ export interface ProviderView {
   description?: string;
   docsUrl?: string;
   fields: FieldView[];
+  redirect?: RedirectView;
 }
 
 export interface AddRequest {
@@ -90,6 +92,22 @@ export interface AddRequest {
   secret?: string;
   /** Further secret fields by key, such as a database's SSH private key. */
   secrets?: Record<string, string>;
+}
+
+/** The redirect URI an OAuth integration uses (backend/services/redirect.go). */
+export interface RedirectView {
+  kind?: 'loopback' | 'fixed' | 'scheme' | 'https';
+  /** What to register in the provider's app. */
+  register?: string;
+  /** The provider accepts any port on register. */
+  anyPort?: boolean;
+  /** Where an https redirect page must forward the query. */
+  relayTarget?: string;
+  /** Only registered addresses work and none is set yet. */
+  unset?: boolean;
+  accepts: string[];
+  /** The provider's documentation of its redirect rules. */
+  source: string;
 }
 
 export interface ReauthStart {

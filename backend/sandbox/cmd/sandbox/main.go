@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	user := fs.String("user", server.DefaultUser, "the account the headless login approves as")
 	accessTTL := fs.Duration("access-ttl", time.Hour, "access token lifetime")
 	refreshTTL := fs.Duration("refresh-ttl", 30*24*time.Hour, "refresh token lifetime")
+	exact := fs.Bool("exact-redirect", false, "match redirect_uri exactly, port included (no RFC 8252 any-port loopback)")
+	var redirects redirectList
+	fs.Var(&redirects, "redirect-uri", "a registered redirect URI of every client (repeatable; default: loopback IP literals)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,7 +49,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer ln.Close()
 	base := "http://" + ln.Addr().String()
-	s, err := server.New(server.Options{Issuer: base, User: *user, AccessTTL: *accessTTL, RefreshTTL: *refreshTTL})
+	opts := server.Options{Issuer: base, User: *user, AccessTTL: *accessTTL, RefreshTTL: *refreshTTL, ExactRedirect: *exact}
+	if len(redirects) > 0 {
+		opts.Clients = []server.Client{
+			{ID: server.PublicClient, RedirectURIs: redirects},
+			{ID: server.ConfidentialClient, Secret: server.ConfidentialSecret, RedirectURIs: redirects},
+		}
+	}
+	s, err := server.New(opts)
 	if err != nil {
 		return err
 	}
@@ -69,6 +80,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	return nil
 }
+
+// redirectList collects repeated -redirect-uri flags.
+type redirectList []string
+
+func (l *redirectList) String() string     { return strings.Join(*l, " ") }
+func (l *redirectList) Set(v string) error { *l = append(*l, v); return nil }
 
 // writeAtomically renames a finished file into place, so a script polling
 // for a non-empty file never reads half a URL.
