@@ -4,7 +4,8 @@ SHELL := /bin/bash
 GOBIN := $(shell go env GOPATH)/bin
 export PATH := $(GOBIN):/usr/local/go/bin:$(PATH)
 BIN := build/bin/relink
-VERSION ?= 0.1.0
+# One version, wails.json's productVersion, stamped into the binary.
+VERSION ?= $(shell sed -n 's/.*"productVersion": *"\([^"]*\)".*/\1/p' wails.json)
 
 .PHONY: deps build run test bench package install uninstall demo fuzz clean
 

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -44,8 +45,32 @@ var assets embed.FS
 //go:embed build/linux/icons/256x256/relink.png
 var icon []byte
 
-// version is set at build time (-ldflags "-X main.version=…").
-var version = "dev"
+// version is stamped at build time (-ldflags "-X main.version=…", as
+// `make build` does with wails.json's productVersion).
+var version string
+
+// wailsJSON carries productVersion, the version the packages are built
+// as: a build that was not stamped (plain `wails build`, `go build`)
+// reports it rather than a made-up "dev".
+//
+//go:embed wails.json
+var wailsJSON []byte
+
+// appVersion is the version this binary reports.
+func appVersion() string {
+	if version != "" {
+		return version
+	}
+	var w struct {
+		Info struct {
+			ProductVersion string `json:"productVersion"`
+		} `json:"info"`
+	}
+	if json.Unmarshal(wailsJSON, &w) != nil || w.Info.ProductVersion == "" {
+		return "unknown"
+	}
+	return w.Info.ProductVersion
+}
 
 func main() { os.Exit(run(os.Args[1:])) }
 
@@ -62,7 +87,7 @@ func run(args []string) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return cli.Main(ctx, args, cli.Env{
-			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: version, I18n: cat,
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: appVersion(), I18n: cat,
 			Open: func(ctx context.Context, dataDir string) (cli.Core, func(), error) {
 				c, err := openCore(ctx, dataDir, cat)
 				if err != nil {
@@ -137,7 +162,7 @@ func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog) (*core
 	lang := func() string { return svc.Language(context.Background()) }
 	svc = services.New(services.Config{
 		Store: st, Secrets: keys, Catalog: providers, I18n: cat,
-		Opener: oauth.SystemOpener{Getenv: os.Getenv}, DataDir: dataDir, Version: version, Getenv: os.Getenv,
+		Opener: oauth.SystemOpener{Getenv: os.Getenv}, DataDir: dataDir, Version: appVersion(), Getenv: os.Getenv,
 		Lang: lang,
 	})
 	c.svc = svc

@@ -86,7 +86,12 @@ func (p Provider) ValidateSettings(in map[string]string) (map[string]string, err
 			continue
 		}
 		if reason := f.check(v, p.Custom); reason != "" {
-			errs.add(f.Key, "error.field_invalid", "reason", reason)
+			var rule []string
+			if reason == "range" {
+				// Say the rule, not only that it was broken.
+				rule = []string{"min", strconv.Itoa(f.Min), "max", strconv.Itoa(f.Max)}
+			}
+			errs.add(f.Key, "error.field_invalid", append([]string{"reason", reason}, rule...)...)
 			continue
 		}
 		out[f.Key] = v

@@ -74,10 +74,7 @@ func alertsAdd(ctx context.Context, c *cmdCtx) int {
 	}
 	// The URL grants posting to the channel: like every secret it is
 	// read from stdin, never from an argument that shell history keeps.
-	if isTerminal(c.env.Stdin) {
-		fmt.Fprint(c.env.Stderr, c.t("cli.msg.alert_url_prompt")+" ")
-	}
-	u, err := readSecret(c.env.Stdin)
+	u, err := c.readSecret(ctx, c.t("cli.msg.alert_url_prompt"))
 	if err != nil {
 		return c.fail(err)
 	}

@@ -11,11 +11,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+
+	"golang.org/x/term"
 
 	"relink/backend/i18n"
 	"relink/backend/integration"
+	"relink/backend/services"
+	"relink/backend/store"
 )
 
 // Exit codes.
@@ -41,24 +44,24 @@ type Env struct {
 
 type command struct {
 	name    string
-	usage   string // after "relink NAME"
-	summary string // i18n key
+	summary string // i18n key; its usage line is "cli.usage.NAME"
 	run     func(ctx context.Context, c *cmdCtx) int
 }
 
 func commands() []command {
 	return []command{
-		{"providers", "[--json]", "cli.help.providers", runProviders},
-		{"add", "PROVIDER --name NAME [--set KEY=VALUE]... [--secret-stdin] [--secret-file FIELD=PATH]... [--no-auth] [--no-browser]", "cli.help.add", runAdd},
-		{"list", "[--json]", "cli.help.list", runList},
-		{"check", "[NAME|ID]... [--json | --prometheus]", "cli.help.check", runCheck},
-		{"reauth", "NAME|ID [--no-browser] [--device] [--secret-stdin] [--accept-host-key SHA256:…]", "cli.help.reauth", runReauth},
-		{"token", "NAME|ID", "cli.help.token", runToken},
-		{"history", "[NAME|ID] [--since DURATION] [--limit N] [--json]", "cli.help.history", runHistory},
-		{"remove", "NAME|ID [--yes]", "cli.help.remove", runRemove},
-		{"diagnostics", "[NAME|ID] -o FILE", "cli.help.diagnostics", runDiagnostics},
-		{"alerts", "add NAME --format slack|teams|json (URL on stdin) | list | test NAME | remove NAME", "cli.help.alerts", runAlerts},
-		{"version", "", "cli.help.version", runVersion},
+		{"providers", "cli.help.providers", runProviders},
+		{"add", "cli.help.add", runAdd},
+		{"edit", "cli.help.edit", runEdit},
+		{"list", "cli.help.list", runList},
+		{"check", "cli.help.check", runCheck},
+		{"reauth", "cli.help.reauth", runReauth},
+		{"token", "cli.help.token", runToken},
+		{"history", "cli.help.history", runHistory},
+		{"remove", "cli.help.remove", runRemove},
+		{"diagnostics", "cli.help.diagnostics", runDiagnostics},
+		{"alerts", "cli.help.alerts", runAlerts},
+		{"version", "cli.help.version", runVersion},
 	}
 }
 
@@ -107,6 +110,7 @@ type cmdCtx struct {
 	json    bool
 	core    Core
 	closeFn func()
+	said    []*integration.Problem // storage problems open printed
 }
 
 func (c *cmdCtx) t(key string, kv ...string) string {
@@ -132,6 +136,7 @@ func (c *cmdCtx) open(ctx context.Context) error {
 	for _, p := range []*integration.Problem{st.Notice, st.Problem} {
 		if p != nil {
 			fmt.Fprintf(c.env.Stderr, "relink: %s\n", c.env.I18n.Problem(c.lang, p))
+			c.said = append(c.said, p)
 		}
 	}
 	return nil
@@ -141,11 +146,33 @@ func (c *cmdCtx) open(ctx context.Context) error {
 func (c *cmdCtx) fail(err error) int {
 	code := ExitFailed
 	var ue *usageError
-	if errors.As(err, &ue) || errors.Is(err, integration.ErrInvalid) || errors.Is(err, errUsage) {
+	switch {
+	case errors.Is(err, services.ErrNeedsAttention):
+		code = ExitAttention
+	case errors.As(err, &ue), errors.Is(err, integration.ErrInvalid), errors.Is(err, errUsage), errors.Is(err, store.ErrNotFound):
+		// An integration name that matches nothing is a mistake in the
+		// command line like any other.
 		code = ExitUsage
 	}
-	fmt.Fprintf(c.env.Stderr, "relink: %s\n", c.env.I18n.Problem(c.lang, integration.AsProblem(err)))
+	p := services.PathProblem(err)
+	if p == nil {
+		p = integration.AsProblem(err)
+	}
+	if !c.printed(p) {
+		fmt.Fprintf(c.env.Stderr, "relink: %s\n", c.env.I18n.Problem(c.lang, p))
+	}
 	return code
+}
+
+// printed reports whether open already said p (the data cannot be
+// saved), so a command refused for that reason does not say it twice.
+func (c *cmdCtx) printed(p *integration.Problem) bool {
+	for _, q := range c.said {
+		if q.Error() == p.Error() {
+			return true
+		}
+	}
+	return false
 }
 
 var errUsage = errors.New("usage")
@@ -170,6 +197,12 @@ func Main(ctx context.Context, args []string, env Env) int {
 			c.dataDir = strings.TrimPrefix(a, "--data-dir=")
 		default:
 			rest = append(rest, a)
+			continue
+		}
+		// An empty value is a mistake (an unset shell variable), not a
+		// request for the default folder.
+		if strings.TrimSpace(c.dataDir) == "" {
+			return c.fail(usage("cli.error.data_dir_empty"))
 		}
 	}
 	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
@@ -216,11 +249,19 @@ func (c *cmdCtx) printHelp(w io.Writer) {
 }
 
 func (c *cmdCtx) printCommandHelp(w io.Writer, cmd command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "relink %s %s\n  %s\n", cmd.name, cmd.usage, c.t(cmd.summary))
-	if fs != nil {
-		fs.SetOutput(w)
-		fs.PrintDefaults()
+	fmt.Fprintf(w, "relink %s %s\n  %s\n", cmd.name, c.t("cli.usage."+cmd.name), c.t(cmd.summary))
+	if fs == nil {
+		return
 	}
+	// flag.PrintDefaults writes English ("(default 50)"): list the flags
+	// ourselves so the whole help is in the user's language.
+	fs.VisitAll(func(f *flag.Flag) {
+		fmt.Fprintf(w, "  --%s\n    \t%s", f.Name, f.Usage)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			fmt.Fprintf(w, " %s", c.t("cli.help.default", "value", f.DefValue))
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 // flags parses a command's flags, allowing flags after positional
@@ -241,7 +282,7 @@ func (c *cmdCtx) flags(name string, setup func(fs *flag.FlagSet)) ([]string, int
 				c.printCommandHelp(c.env.Stdout, cmd, fs)
 				return nil, ExitOK, false
 			}
-			return nil, c.fail(usage("cli.error.bad_flag", "detail", err.Error())), false
+			return nil, c.fail(flagError(err)), false
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -251,6 +292,28 @@ func (c *cmdCtx) flags(name string, setup func(fs *flag.FlagSet)) ([]string, int
 		args = args[1:]
 	}
 	return pos, 0, true
+}
+
+// flagError says what the flag package found wrong in the user's
+// language; the package's own messages are English-only.
+func flagError(err error) error {
+	msg := err.Error()
+	for _, m := range []struct{ prefix, code string }{
+		{"flag provided but not defined: ", "cli.error.unknown_flag"},
+		{"flag needs an argument: ", "cli.error.flag_needs_value"},
+	} {
+		if f, ok := strings.CutPrefix(msg, m.prefix); ok {
+			return usage(m.code, "flag", "--"+strings.TrimLeft(f, "-"))
+		}
+	}
+	// invalid value "x" for flag -limit: parse error
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		if v, f, ok := strings.Cut(rest, " for flag "); ok {
+			f, _, _ = strings.Cut(f, ":")
+			return usage("cli.error.flag_invalid", "flag", "--"+strings.TrimLeft(f, "-"), "value", strings.Trim(v, `"`))
+		}
+	}
+	return usage("cli.error.bad_flag", "detail", msg)
 }
 
 // multiFlag collects repeated --set KEY=VALUE flags.
@@ -270,32 +333,6 @@ func parseSettings(sets []string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// readSecret reads one secret from stdin: the first line, trimmed of its
-// newline, so `echo key | relink ...` and `relink ... < file` both work.
-func readSecret(r io.Reader) (string, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 1<<16+1))
-	if err != nil {
-		return "", fmt.Errorf("read secret from stdin: %w", err)
-	}
-	if len(data) > 1<<16 {
-		return "", usage("cli.error.secret_too_long")
-	}
-	s := strings.TrimRight(string(data), "\r\n")
-	if s == "" {
-		return "", usage("cli.error.secret_empty")
-	}
-	return s, nil
 }
 
 // readSecretFiles reads --secret-file FIELD=PATH values (an SSH private
@@ -333,13 +370,9 @@ func readSecretFiles(specs []string) (map[string]string, error) {
 	return out, nil
 }
 
-// isTerminal reports whether f is an interactive terminal, so a missing
-// --secret-stdin is caught instead of blocking on a read.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+// isTerminal reports whether f is an interactive terminal (not merely a
+// character device: /dev/null is one too).
+func isTerminal(f any) bool {
+	fd, ok := f.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(fd.Fd()))
 }

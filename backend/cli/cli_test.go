@@ -36,13 +36,19 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) run(stdin string, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := h.runWith(strings.NewReader(stdin), &out, &errb, args...)
+	return code, out.String(), errb.String()
+}
+
+// runWith runs one command with the given streams (a terminal, say).
+func (h *harness) runWith(stdin io.Reader, stdout, stderr io.Writer, args ...string) int {
 	cat, err := i18n.Load()
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var out, errb bytes.Buffer
 	env := Env{
-		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Version: "test", I18n: cat,
+		Stdin: stdin, Stdout: stdout, Stderr: stderr, Version: "test", I18n: cat,
 		Getenv: func(k string) string {
 			if k == "LANG" {
 				return h.lang
@@ -50,7 +56,7 @@ func (h *harness) run(stdin string, args ...string) (int, string, string) {
 			return ""
 		},
 		Open: func(ctx context.Context, dataDir string) (Core, func(), error) {
-			st, err := store.Open(ctx, filepath.Join(h.dir, store.DBFile))
+			st, err := store.OpenForApp(ctx, filepath.Join(h.dir, store.DBFile))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -61,8 +67,7 @@ func (h *harness) run(stdin string, args ...string) (int, string, string) {
 				Tr: i18n.Translator{Catalog: cat, Lang: func() string { return "en" }}}}, func() { st.Close() }, nil
 		},
 	}
-	code := Main(context.Background(), args, env)
-	return code, out.String(), errb.String()
+	return Main(context.Background(), args, env)
 }
 
 func keyServer(t *testing.T) (*httptest.Server, func(string)) {
@@ -153,10 +158,10 @@ func TestCLIBadInput(t *testing.T) {
 		{"unknown command", "", []string{"frobnicate"}, ExitUsage, "unknown command"},
 		{"unknown provider", "k1\n", []string{"add", "nope", "--name", "x", "--secret-stdin"}, ExitUsage, "Unknown provider"},
 		{"missing setting", "k1\n", []string{"add", "custom-api-key", "--name", "x", "--secret-stdin"}, ExitUsage, "required"},
-		{"invalid url", "k1\n", []string{"add", "custom-api-key", "--name", "x", "--set", "test_url=ftp://x", "--secret-stdin"}, ExitUsage, "not valid"},
+		{"invalid url", "k1\n", []string{"add", "custom-api-key", "--name", "x", "--set", "test_url=ftp://x", "--secret-stdin"}, ExitUsage, "must start with https://"},
 		{"wrong secret", "nope\n", []string{"add", "custom-api-key", "--name", "x", "--set", "test_url=" + srv.URL, "--secret-stdin"}, ExitFailed, "rejected"},
 		{"bad set", "", []string{"add", "custom-api-key", "--name", "x", "--set", "novalue"}, ExitUsage, "KEY=VALUE"},
-		{"no such integration", "", []string{"token", "ghost"}, ExitFailed, "ghost"},
+		{"no such integration", "", []string{"token", "ghost"}, ExitUsage, "ghost"},
 		{"bad limit", "", []string{"history", "--limit", "0"}, ExitUsage, "--limit"},
 		{"bad flag", "", []string{"list", "--frob"}, ExitUsage, "frob"},
 		{"secret file without a field", "k1\n", append(apiAdd, "--secret-file", key), ExitUsage, "FIELD=PATH"},
@@ -164,7 +169,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"secret file is a folder", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+dir), ExitUsage, "cannot read the secret file"},
 		{"empty secret file", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+empty), ExitUsage, "is empty"},
 		{"huge secret file", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+dir+"/huge"), ExitUsage, "larger than 64 KB"},
-		{"secret file for a field the provider lacks", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+key), ExitUsage, "ssh"},
+		{"secret file for a field the provider lacks", "k1\n", append(apiAdd, "--secret-file", "ssh_key="+key), ExitUsage, "SSH private key is not a setting"},
 	} {
 		code, _, errs := h.run(tc.stdin, tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.msg) || strings.Count(strings.TrimSpace(errs), "\n") > 0 && tc.name != "unknown command" {

@@ -3,17 +3,20 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"relink/backend/health"
 	"relink/backend/integration"
 	"relink/backend/metrics"
+	"relink/backend/oauth"
 	"relink/backend/services"
 )
 
@@ -27,7 +30,8 @@ type Core interface {
 	Reauthorize(ctx context.Context, id string, opts services.ReauthOptions) (services.IntegrationView, error)
 	SubmitSecret(ctx context.Context, id, secret string) (services.IntegrationView, error)
 	AcceptHostKey(ctx context.Context, id, fingerprint string) (services.IntegrationView, error)
-	Check(ctx context.Context, ids ...string) ([]services.IntegrationView, error)
+	Edit(ctx context.Context, id string, changes map[string]string) (services.IntegrationView, error)
+	CheckProgress(ctx context.Context, progress func(name string, done bool), ids ...string) ([]services.IntegrationView, error)
 	Token(ctx context.Context, id string) (string, error)
 	History(ctx context.Context, f services.HistoryFilter) (services.HistoryPage, error)
 	Remove(ctx context.Context, id string) (services.RemoveResult, error)
@@ -85,8 +89,8 @@ func runProviders(ctx context.Context, c *cmdCtx) int {
 	if c.json {
 		return c.writeJSON(ps)
 	}
-	tw := tabwriter.NewWriter(c.env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.t("cli.col.id"), c.t("cli.col.name"), c.t("cli.col.kind"), c.t("cli.col.settings"))
+	var tw table
+	tw.row("", c.t("cli.col.id"), c.t("cli.col.name"), c.t("cli.col.kind"), c.t("cli.col.settings"))
 	for _, p := range ps {
 		var fields []string
 		for _, f := range p.Fields {
@@ -98,9 +102,9 @@ func runProviders(ctx context.Context, c *cmdCtx) int {
 			}
 			fields = append(fields, name)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, p.Name, c.t("kind."+string(p.Kind)), strings.Join(fields, " "))
+		tw.row("", p.ID, p.Name, c.t("kind."+string(p.Kind)), strings.Join(fields, " "))
 	}
-	tw.Flush()
+	tw.write(c.env.Stdout)
 	return ExitOK
 }
 
@@ -131,17 +135,17 @@ func runAdd(ctx context.Context, c *cmdCtx) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	req := services.AddRequest{Provider: pos[0], Name: name, Settings: settings}
+	req := services.AddRequest{Provider: pos[0], Name: name, Settings: settings, NoVerify: noAuth}
 	if req.Secrets, err = readSecretFiles(secretFiles); err != nil {
 		return c.fail(err)
 	}
-	if secretStdin {
-		if req.Secret, err = readSecret(c.env.Stdin); err != nil {
-			return c.fail(err)
-		}
-	}
 	if err := c.open(ctx); err != nil {
 		return c.fail(err)
+	}
+	if secretStdin {
+		if req.Secret, err = c.readSecret(ctx, c.secretPrompt(c.primarySecret(pos[0]), integration.CleanName(name))); err != nil {
+			return c.fail(err)
+		}
 	}
 	view, err := c.core.Add(ctx, req)
 	if err != nil {
@@ -149,11 +153,84 @@ func runAdd(ctx context.Context, c *cmdCtx) int {
 	}
 	if view.Kind == integration.KindOAuth2 && !noAuth {
 		if view, err = c.core.Reauthorize(ctx, view.ID, c.reauthOptions(noBrows, false)); err != nil {
-			fmt.Fprintln(c.env.Stderr, c.t("cli.msg.added_not_authorized", "name", view.Name))
-			return c.fail(err)
+			rc := c.fail(err)
+			c.wayOut("cli.msg.added_not_authorized", view.Name, err)
+			return rc
 		}
 	}
-	return c.printResult(view)
+	rc := c.printResult(view)
+	if noAuth && rc == ExitAttention {
+		// Not authorized or not checked yet, as asked: nothing went wrong.
+		return ExitOK
+	}
+	return rc
+}
+
+// primarySecret is the key of a provider's main secret field ("" when the
+// provider is unknown: Add then says so).
+func (c *cmdCtx) primarySecret(provider string) string {
+	for _, p := range c.core.ListProviders() {
+		if p.ID != provider {
+			continue
+		}
+		for _, f := range p.Fields {
+			if f.Secret {
+				return f.Key
+			}
+		}
+	}
+	return ""
+}
+
+// wayOut names, after an OAuth authorization failed, how to get unstuck:
+// fix the settings and reauthorize, or remove. A cancel needs no advice.
+func (c *cmdCtx) wayOut(key, name string, err error) {
+	if errors.Is(err, oauth.ErrCanceled) || name == "" {
+		return
+	}
+	fmt.Fprintln(c.env.Stderr, c.t(key, "name", quoteArg(name)))
+}
+
+// quoteArg writes a name so it can be pasted back into a shell.
+func quoteArg(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func runEdit(ctx context.Context, c *cmdCtx) int {
+	var sets multiFlag
+	pos, code, ok := c.flags("edit", func(fs *flag.FlagSet) {
+		fs.Var(&sets, "set", c.t("cli.flag.set"))
+	})
+	if !ok {
+		return code
+	}
+	if len(sets) == 0 {
+		return c.fail(usage("cli.error.need_set"))
+	}
+	changes, err := parseSettings(sets)
+	if err != nil {
+		return c.fail(err)
+	}
+	v, err := c.one(ctx, pos)
+	if err != nil {
+		return c.fail(err)
+	}
+	if v, err = c.core.Edit(ctx, v.ID, changes); err != nil {
+		return c.fail(err)
+	}
+	if c.json {
+		return c.writeJSON(v)
+	}
+	fmt.Fprintln(c.env.Stdout, c.t("cli.msg.edited", "name", v.Name))
+	if v.Kind == integration.KindOAuth2 && v.NeedsAttention {
+		fmt.Fprintln(c.env.Stderr, c.t("cli.msg.edited_reauth", "name", quoteArg(v.Name)))
+	}
+	return ExitOK
 }
 
 func (c *cmdCtx) reauthOptions(noBrowser, device bool) services.ReauthOptions {
@@ -168,6 +245,9 @@ func (c *cmdCtx) reauthOptions(noBrowser, device bool) services.ReauthOptions {
 			fmt.Fprintln(c.env.Stderr, c.t("cli.msg.open_url"))
 			fmt.Fprintln(c.env.Stderr, url)
 		},
+		OnDeviceAvailable: func() {
+			fmt.Fprintln(c.env.Stderr, c.t("cli.msg.device_available"))
+		},
 		OnDeviceCode: func(uri, code string) {
 			fmt.Fprintln(c.env.Stderr, c.t("cli.msg.device_code", "url", uri, "code", code))
 		},
@@ -178,13 +258,24 @@ func (c *cmdCtx) reauthOptions(noBrowser, device bool) services.ReauthOptions {
 	}
 }
 
-// printResult prints one integration after add/reauth.
+// printResult prints one integration after add/reauth; exit 3 when it
+// needs attention (degraded, say), as after a check.
 func (c *cmdCtx) printResult(v services.IntegrationView) int {
+	rc := ExitOK
+	if v.NeedsAttention {
+		rc = ExitAttention
+	}
 	if c.json {
-		return c.writeJSON(v)
+		if code := c.writeJSON(v); code != ExitOK {
+			return code
+		}
+		return rc
 	}
 	fmt.Fprintln(c.env.Stdout, c.t("cli.msg.integration_status", "name", v.Name, "status", c.t("status."+string(v.Status))))
-	return ExitOK
+	if note := c.problemNote(v); note != "" {
+		fmt.Fprintln(c.env.Stdout, "    ↳ "+note)
+	}
+	return rc
 }
 
 // printHostKeyChanges shows both fingerprints of each changed bastion key
@@ -230,9 +321,8 @@ func (c *cmdCtx) printTable(views []services.IntegrationView) int {
 		fmt.Fprintln(c.env.Stdout, c.t("cli.msg.no_integrations"))
 		return ExitOK
 	}
-	tw := tabwriter.NewWriter(c.env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-		c.t("cli.col.id"), c.t("cli.col.name"), c.t("cli.col.provider"), c.t("cli.col.kind"),
+	var tw table
+	tw.row("", c.t("cli.col.id"), c.t("cli.col.name"), c.t("cli.col.provider"), c.t("cli.col.kind"),
 		c.t("cli.col.account"), c.t("cli.col.status"), c.t("cli.col.cause"),
 		c.t("cli.col.last_checked"), c.t("cli.col.expiry"))
 	for _, v := range views {
@@ -240,12 +330,10 @@ func (c *cmdCtx) printTable(views []services.IntegrationView) int {
 		if v.Cause != "" {
 			cause = c.t("cause." + string(v.Cause) + ".short")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			v.ID, v.Name, v.Provider, c.t("kind."+string(v.Kind)), dash(v.Account),
+		tw.row(c.problemNote(v), v.ID, v.Name, v.Provider, c.t("kind."+string(v.Kind)), dash(v.Account),
 			c.t("status."+string(v.Status)), cause, c.when(v.LastChecked), c.when(expiryOf(v)))
 	}
-	tw.Flush()
-	c.printProblems(views)
+	tw.write(c.env.Stdout)
 	return ExitOK
 }
 
@@ -292,7 +380,17 @@ func runCheck(ctx context.Context, c *cmdCtx) int {
 		}
 		ids = append(ids, v.ID)
 	}
-	views, err := c.core.Check(ctx, ids...)
+	// Progress only for a person watching: --json and pipes stay clean.
+	var p *progress
+	var onProgress func(string, bool)
+	if !c.json && isTerminal(c.env.Stderr) {
+		p = newProgress(c)
+		onProgress = p.update
+	}
+	views, err := c.core.CheckProgress(ctx, onProgress, ids...)
+	if p != nil {
+		p.clear()
+	}
 	if err != nil {
 		return c.fail(err)
 	}
@@ -341,7 +439,11 @@ func runReauth(ctx context.Context, c *cmdCtx) int {
 		if !secretStdin && isTerminal(c.env.Stdin) {
 			return c.fail(usage("cli.error.secret_stdin_required"))
 		}
-		secret, err := readSecret(c.env.Stdin)
+		field := "api_key"
+		if v.Kind == integration.KindDatabase {
+			field = "password"
+		}
+		secret, err := c.readSecret(ctx, c.secretPrompt(field, v.Name))
 		if err != nil {
 			return c.fail(err)
 		}
@@ -350,8 +452,11 @@ func runReauth(ctx context.Context, c *cmdCtx) int {
 		}
 		return c.printResult(v)
 	}
+	name := v.Name
 	if v, err = c.core.Reauthorize(ctx, v.ID, c.reauthOptions(noBrowser, device)); err != nil {
-		return c.fail(err)
+		rc := c.fail(err)
+		c.wayOut("cli.msg.reauth_way_out", name, err)
+		return rc
 	}
 	return c.printResult(v)
 }
@@ -375,10 +480,10 @@ func runToken(ctx context.Context, c *cmdCtx) int {
 }
 
 func runHistory(ctx context.Context, c *cmdCtx) int {
-	var since time.Duration
+	var sinceArg string
 	var limit int
 	pos, code, ok := c.flags("history", func(fs *flag.FlagSet) {
-		fs.DurationVar(&since, "since", 0, c.t("cli.flag.since"))
+		fs.StringVar(&sinceArg, "since", "", c.t("cli.flag.since"))
 		fs.IntVar(&limit, "limit", 50, c.t("cli.flag.limit"))
 	})
 	if !ok {
@@ -390,8 +495,9 @@ func runHistory(ctx context.Context, c *cmdCtx) int {
 	if limit < 1 || limit > 1000 {
 		return c.fail(usage("cli.error.bad_limit"))
 	}
-	if since < 0 {
-		return c.fail(usage("cli.error.bad_since"))
+	since, err := parseSince(sinceArg)
+	if err != nil {
+		return c.fail(err)
 	}
 	if err := c.open(ctx); err != nil {
 		return c.fail(err)
@@ -417,8 +523,8 @@ func runHistory(ctx context.Context, c *cmdCtx) int {
 		}
 		return c.writeJSON(page.Events)
 	}
-	tw := tabwriter.NewWriter(c.env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.t("cli.col.time"), c.t("cli.col.name"), c.t("cli.col.event"), c.t("cli.col.status"), c.t("cli.col.cause"))
+	var tw table
+	tw.row("", c.t("cli.col.time"), c.t("cli.col.name"), c.t("cli.col.event"), c.t("cli.col.status"), c.t("cli.col.cause"))
 	for _, e := range page.Events {
 		status := "-"
 		if e.NewStatus != "" {
@@ -428,10 +534,36 @@ func runHistory(ctx context.Context, c *cmdCtx) int {
 		if e.Cause != "" {
 			cause = c.t("cause." + string(e.Cause) + ".short")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05"), e.Integration, c.t("event."+string(e.Kind)), status, cause)
+		note := ""
+		if e.Message != "" && (e.Kind == integration.EventError || e.Kind == integration.EventRemoved || integration.NeedsAttention(e.NewStatus)) {
+			note = c.env.I18n.Problem(c.lang, &integration.Problem{Code: e.Message, Params: e.Params})
+		}
+		tw.row(note, e.Time.Local().Format("2006-01-02 15:04:05"), e.Integration, c.t("event."+string(e.Kind)), status, cause)
 	}
-	tw.Flush()
+	tw.write(c.env.Stdout)
 	return ExitOK
+}
+
+// parseSince reads --since: a Go duration (90m, 24h) or whole days or
+// weeks (7d, 2w), as people write them.
+func parseSince(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, nil
+	}
+	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[v[len(v)-1]]
+	if unit != 0 {
+		n, err := strconv.Atoi(v[:len(v)-1])
+		if err != nil || n <= 0 || n > 10*366 {
+			return 0, usage("cli.error.bad_since", "value", v)
+		}
+		return time.Duration(n) * unit, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usage("cli.error.bad_since", "value", v)
+	}
+	return d, nil
 }
 
 func runRemove(ctx context.Context, c *cmdCtx) int {
@@ -442,14 +574,16 @@ func runRemove(ctx context.Context, c *cmdCtx) int {
 	if !ok {
 		return code
 	}
+	// One rule: without a terminal to ask on, only --yes confirms (a
+	// piped "y" is refused like /dev/null is).
+	if !yes && !isTerminal(c.env.Stdin) {
+		return c.fail(usage("cli.error.confirm_needs_yes"))
+	}
 	v, err := c.one(ctx, pos)
 	if err != nil {
 		return c.fail(err)
 	}
 	if !yes {
-		if !isTerminal(c.env.Stdin) {
-			return c.fail(usage("cli.error.confirm_needs_yes"))
-		}
 		fmt.Fprint(c.env.Stderr, c.t("cli.msg.confirm_remove", "name", v.Name)+" ")
 		var answer string
 		fmt.Fscanln(c.env.Stdin, &answer)
@@ -462,14 +596,27 @@ func runRemove(ctx context.Context, c *cmdCtx) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	if c.json {
-		return c.writeJSON(res)
-	}
+	// Removed here but still valid at the provider: the user must act.
+	rc := ExitOK
 	if res.Problem != nil {
-		fmt.Fprintln(c.env.Stderr, c.env.I18n.Problem(c.lang, res.Problem))
+		rc = ExitAttention
+	}
+	if c.json {
+		if code := c.writeJSON(res); code != ExitOK {
+			return code
+		}
+		return rc
 	}
 	fmt.Fprintln(c.env.Stdout, c.t("cli.msg.removed", "name", v.Name))
-	return ExitOK
+	if res.Problem != nil {
+		fmt.Fprintln(c.env.Stderr, c.t("cli.msg.not_revoked", "name", v.Name, "problem", c.env.I18n.Problem(c.lang, res.Problem)))
+		if res.RevokeURL != "" {
+			fmt.Fprintln(c.env.Stderr, c.t("cli.msg.revoke_yourself", "url", res.RevokeURL))
+		} else {
+			fmt.Fprintln(c.env.Stderr, c.t("cli.msg.revoke_yourself_at"))
+		}
+	}
+	return rc
 }
 
 func runDiagnostics(ctx context.Context, c *cmdCtx) int {
@@ -486,6 +633,14 @@ func runDiagnostics(ctx context.Context, c *cmdCtx) int {
 	if len(pos) > 1 {
 		return c.fail(usage("cli.error.unexpected_arg", "arg", pos[1]))
 	}
+	if out == "-" && isTerminal(c.env.Stdout) {
+		return c.fail(usage("cli.error.output_terminal"))
+	}
+	if out != "-" {
+		if err := checkOutput(out); err != nil {
+			return c.fail(err)
+		}
+	}
 	if err := c.open(ctx); err != nil {
 		return c.fail(err)
 	}
@@ -497,11 +652,19 @@ func runDiagnostics(ctx context.Context, c *cmdCtx) int {
 		}
 		id = v.ID
 	}
+	if out == "-" {
+		// The zip itself is the output: nothing else on stdout.
+		if err := c.core.Diagnostics(ctx, id, c.env.Stdout); err != nil {
+			return c.fail(err)
+		}
+		return ExitOK
+	}
 	// Write to a temp file first so a failed bundle never leaves a partial
 	// zip where the user expects a good one.
-	tmp, err := os.CreateTemp(dirOf(out), ".relink-diag-*")
+	dir := filepath.Dir(out)
+	tmp, err := os.CreateTemp(dir, ".relink-diag-*")
 	if err != nil {
-		return c.fail(fmt.Errorf("create %s: %w", out, err))
+		return c.fail(integration.NewError(nil, err, "cli.error.output_unwritable", "path", out, "dir", dir))
 	}
 	defer os.Remove(tmp.Name())
 	if err := c.core.Diagnostics(ctx, id, tmp); err != nil {
@@ -509,18 +672,24 @@ func runDiagnostics(ctx context.Context, c *cmdCtx) int {
 		return c.fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return c.fail(err)
+		return c.fail(integration.NewError(nil, err, "cli.error.output_unwritable", "path", out, "dir", dir))
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
-		return c.fail(fmt.Errorf("write %s: %w", out, err))
+		return c.fail(integration.NewError(nil, err, "cli.error.output_unwritable", "path", out, "dir", dir))
 	}
 	fmt.Fprintln(c.env.Stdout, c.t("cli.msg.diagnostics_written", "path", out))
 	return ExitOK
 }
 
-func dirOf(p string) string {
-	if i := strings.LastIndexByte(p, os.PathSeparator); i >= 0 {
-		return p[:i+1]
+// checkOutput refuses an output path that cannot become a file, naming the
+// path and what to do, before any work is done.
+func checkOutput(out string) error {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return usage("cli.error.output_is_dir", "path", out, "file", filepath.Join(out, "relink-diagnostics.zip"))
 	}
-	return "."
+	dir := filepath.Dir(out)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return usage("cli.error.output_dir_missing", "path", out, "dir", dir)
+	}
+	return nil
 }

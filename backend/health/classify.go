@@ -219,7 +219,10 @@ func classifyErr(o Observation) Verdict {
 	case errors.Is(err, ErrBodyTooLarge):
 		return v(integration.StatusError, integration.CauseProviderIssue, "problem.response_too_large")
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return v(integration.StatusError, integration.CauseLocalProblem, "problem.timeout")
+		// A service that does not answer in time is the service's problem;
+		// only when every integration fails so is the machine offline,
+		// which the caller decides with the whole picture.
+		return v(integration.StatusError, integration.CauseProviderIssue, "problem.timeout")
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {
 			return v(integration.StatusError, integration.CauseLocalProblem, "problem.dns", "host", dnsErr.Name)

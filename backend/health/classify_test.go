@@ -49,7 +49,7 @@ func TestClassify(t *testing.T) {
 		{"skew but healthy", Observation{StatusCode: 200, ServerDate: now.Add(10 * time.Minute), Now: now}, Verdict{Status: integration.StatusConnected}},
 		{"dns", Observation{Err: &net.DNSError{Name: "x.invalid", IsNotFound: true}}, S(integration.StatusError, integration.CauseLocalProblem, "problem.dns")},
 		{"refused", Observation{Err: &net.OpError{Op: "dial", Err: errors.New("connect: connection refused")}}, S(integration.StatusError, integration.CauseProviderIssue, "problem.connection_refused")},
-		{"timeout", Observation{Err: context.DeadlineExceeded}, S(integration.StatusError, integration.CauseLocalProblem, "problem.timeout")},
+		{"a slow provider's timeout is the provider's", Observation{Err: context.DeadlineExceeded}, S(integration.StatusError, integration.CauseProviderIssue, "problem.timeout")},
 		{"tls", Observation{Err: errors.New("tls: failed to verify certificate: x509: certificate signed by unknown authority")}, S(integration.StatusError, integration.CauseLocalProblem, "problem.tls")},
 		{"keychain locked", Observation{Err: fmt.Errorf("get: %w", ErrKeychainLocked)}, S(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_locked")},
 		{"keychain unavailable", Observation{Err: ErrKeychainUnavailable}, S(integration.StatusError, integration.CauseLocalProblem, "problem.keychain_unavailable")},

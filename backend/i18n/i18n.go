@@ -143,7 +143,34 @@ func (c *Catalog) Problem(lang string, p *integration.Problem) string {
 	if !c.Has(p.Code) {
 		return c.T(lang, "error.internal", map[string]string{"detail": p.Error()})
 	}
-	return c.T(lang, p.Code, p.Params)
+	// As the frontend does: a "reason" picks the more precise sentence
+	// (error.field_invalid.range) and a field is named by its label.
+	code := p.Code
+	if r := p.Params["reason"]; r != "" && c.Has(code+"."+r) {
+		code += "." + r
+	}
+	params := p.Params
+	if f := p.Params["field"]; f != "" && c.Has("field."+f) {
+		params = withParam(params, "field", c.T(lang, "field."+f, nil))
+	}
+	if inner, ok := p.Params["problem"]; ok && c.Has(inner) {
+		// A wrapped problem (integration.Wrap): its sentence, rendered
+		// with the shared params, fills {problem}.
+		innerParams := withParam(p.Params, "problem", "")
+		delete(innerParams, "problem")
+		params = withParam(params, "problem", c.Problem(lang, &integration.Problem{Code: inner, Params: innerParams}))
+	}
+	return c.T(lang, code, params)
+}
+
+// withParam returns a copy of params with key set to v.
+func withParam(params map[string]string, key, v string) map[string]string {
+	out := make(map[string]string, len(params)+1)
+	for k, x := range params {
+		out[k] = x
+	}
+	out[key] = v
+	return out
 }
 
 func expand(msg string, params map[string]string) string {

@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"relink/backend/integration"
@@ -120,4 +121,40 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// Quotes are typographic and one style per language (“…” in English, «…»
+// in Spanish, ’ as apostrophe): no backticks or straight quotes.
+func TestOneQuoteStyle(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range c.Languages() {
+		for _, k := range c.Keys(lang) {
+			if v := c.T(lang, k, nil); strings.ContainsAny(v, "`'\"") {
+				t.Errorf("%s %s = %q: use the language's typographic quotes", lang, k, v)
+			}
+		}
+	}
+}
+
+func TestProblemRendersWrappedAndPreciseSentences(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		p    *integration.Problem
+		want string
+	}{
+		{integration.Wrap("error.secret_rejected", integration.NewProblem("problem.token_expired")),
+			"The provider rejected this credential: The provider rejected the token: it expired."},
+		{integration.NewProblem("error.field_invalid", "field", "port", "reason", "range", "min", "1", "max", "65535"),
+			"Port must be between 1 and 65535."},
+	} {
+		if got := c.Problem("en", tc.p); got != tc.want {
+			t.Errorf("Problem(%v) = %q; want %q", tc.p, got, tc.want)
+		}
+	}
 }

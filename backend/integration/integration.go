@@ -10,6 +10,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Kind is how an integration authenticates.
@@ -161,6 +164,27 @@ func NewProblem(code string, kv ...string) *Problem {
 	return p
 }
 
+// Wrap builds a Problem whose sentence includes another one: the inner
+// code goes in the "problem" param and its params are merged in, so
+// history and --json keep codes (never a rendered sentence) and every
+// renderer can still say the whole thing in the user's language.
+func Wrap(code string, inner *Problem, kv ...string) *Problem {
+	p := NewProblem(code, kv...)
+	if inner == nil {
+		return p
+	}
+	if p.Params == nil {
+		p.Params = map[string]string{}
+	}
+	for k, v := range inner.Params {
+		if _, taken := p.Params[k]; !taken {
+			p.Params[k] = v
+		}
+	}
+	p.Params["problem"] = inner.Code
+	return p
+}
+
 // AsProblem extracts the Problem carried by err, or wraps err as an
 // app_problem-level "error.internal" with its text as detail.
 func AsProblem(err error) *Problem {
@@ -240,8 +264,17 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 // ErrInvalid marks integration input the user must correct.
 var ErrInvalid = errors.New("invalid integration")
 
+// CleanName is the one form a display name is stored and looked up in:
+// trimmed and in Unicode NFC, so "café" typed precomposed or decomposed is
+// the same integration.
+func CleanName(name string) string {
+	return norm.NFC.String(strings.TrimSpace(name))
+}
+
 // ValidateName checks a display name: non-empty, at most 80 characters,
-// no control characters.
+// no control characters and nothing invisible or direction-changing
+// (zero-width characters, a byte-order mark, bidi overrides), since two
+// names that look the same, or one shown reversed, would mislead.
 func ValidateName(name string) error {
 	n := strings.TrimSpace(name)
 	if n == "" {
@@ -250,12 +283,33 @@ func ValidateName(name string) error {
 	if len([]rune(n)) > 80 {
 		return fmt.Errorf("%w: %w", ErrInvalid, NewProblem("error.name_too_long", "max", "80"))
 	}
-	for _, r := range n {
-		if r < 0x20 || r == 0x7f {
+	rs := []rune(n)
+	for i, r := range rs {
+		switch {
+		case unicode.IsControl(r):
 			return fmt.Errorf("%w: %w", ErrInvalid, NewProblem("error.name_invalid"))
+		case invisible(r) && !emojiJoiner(rs, i):
+			return fmt.Errorf("%w: %w", ErrInvalid, NewProblem("error.name_invisible", "char", fmt.Sprintf("U+%04X", r)))
 		}
 	}
 	return nil
+}
+
+// invisible reports format characters (Unicode category Cf: zero-width
+// space and joiners, BOM, bidi embeddings, overrides and isolates, soft
+// hyphen…) and line/paragraph separators: none of them show in a list.
+func invisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r)
+}
+
+// emojiJoiner allows a zero-width joiner inside an emoji sequence
+// ("👩‍💻"), where it is part of one visible symbol.
+func emojiJoiner(rs []rune, i int) bool {
+	if rs[i] != '\u200d' || i == 0 || i == len(rs)-1 {
+		return false
+	}
+	prev, next := rs[i-1], rs[i+1]
+	return (unicode.Is(unicode.So, prev) || unicode.Is(unicode.Sk, prev) || prev == '\ufe0f') && unicode.Is(unicode.So, next)
 }
 
 // ValidID reports whether id has the shape Relink generates.

@@ -2,10 +2,12 @@ package oauth
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // SystemOpener opens URLs in the user's browser: $BROWSER when set (a
@@ -64,13 +66,27 @@ func browserCommand(c, url string) []string {
 	return fields
 }
 
+// launchGrace is how long a browser command may take to fail. Openers
+// like xdg-open exit once the browser runs, and a browser itself keeps
+// running; a command that exits non-zero at once (BROWSER=false, xdg-open
+// with no browser configured) opened nothing.
+const launchGrace = 2 * time.Second
+
 func start(argv []string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	exited := make(chan error, 1)
 	// The browser outlives this call; reap it in the background.
-	go cmd.Wait()
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			return fmt.Errorf("browser command %s: %w", argv[0], err)
+		}
+	case <-time.After(launchGrace):
+	}
 	return nil
 }

@@ -20,6 +20,13 @@ import (
 // Check checks the given integrations now (all when ids is empty) and
 // returns their views, most severe first.
 func (s *Service) Check(ctx context.Context, ids ...string) ([]IntegrationView, error) {
+	return s.CheckProgress(ctx, nil, ids...)
+}
+
+// CheckProgress is Check telling progress the name of each integration as
+// its check starts and ends (from several goroutines). One removed
+// meanwhile is left out; the others are still reported.
+func (s *Service) CheckProgress(ctx context.Context, progress func(name string, done bool), ids ...string) ([]IntegrationView, error) {
 	if err := s.writable(ctx); err != nil {
 		return nil, err
 	}
@@ -32,11 +39,24 @@ func (s *Service) Check(ctx context.Context, ids ...string) ([]IntegrationView, 
 			ids = append(ids, in.ID)
 		}
 	}
-	sched := health.Scheduler{Concurrency: 8, Check: func(ctx context.Context, id string) { s.CheckOne(ctx, id) }}
+	sched := health.Scheduler{Concurrency: 8, Check: func(ctx context.Context, id string) {
+		in, err := s.store.GetIntegration(ctx, id)
+		if err != nil {
+			return
+		}
+		if progress != nil {
+			progress(in.Name, false)
+			defer progress(in.Name, true)
+		}
+		s.CheckOne(ctx, id)
+	}}
 	sched.CheckAll(ctx, ids)
 	out := make([]IntegrationView, 0, len(ids))
 	for _, id := range ids {
 		v, err := s.Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -346,6 +366,10 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 	s.updateOffline()
 	s.mu.Lock()
 	offline := s.offline
+	if offline && health.NetworkFailure(v) {
+		// Offline, not the provider: say so in what is recorded.
+		v = health.Verdict{Status: integration.StatusError, Cause: integration.CauseLocalProblem, Problem: integration.NewProblem("problem.offline")}
+	}
 	healthyBefore := in.Status == integration.StatusConnected || in.Status == integration.StatusDegraded
 	hold := false
 	if transient(v) {

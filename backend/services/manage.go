@@ -28,7 +28,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 	if !ok {
 		return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.unknown_provider", "provider", req.Provider)
 	}
-	name := strings.TrimSpace(req.Name)
+	name := integration.CleanName(req.Name)
 	if err := integration.ValidateName(name); err != nil {
 		return IntegrationView{}, err
 	}
@@ -65,7 +65,13 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 	if err != nil {
 		return IntegrationView{}, err
 	}
-	if p.Kind != integration.KindOAuth2 {
+	switch {
+	case p.Kind == integration.KindOAuth2:
+	case req.NoVerify:
+		// Saved as given (a database that is down today): the first
+		// check says how it is; until then nothing is claimed.
+		in.Status, in.Problem = integration.StatusChecking, integration.NewProblem("problem.not_checked")
+	default:
 		// The bastion key is not in the keychain yet: the probe gets it
 		// directly, so a database behind a bastion can be added at all.
 		if res, err = s.verifySecret(ctx, in, secret, extra[SlotSSHKey]); err != nil {
@@ -84,7 +90,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 		}
 	}
 	evs := []integration.Event{{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCreated, NewStatus: in.Status, Account: in.Account}}
-	if p.Kind != integration.KindOAuth2 {
+	if p.Kind != integration.KindOAuth2 && !req.NoVerify {
 		evs = append(evs, integration.Event{Time: now, IntegrationID: in.ID, Integration: in.Name, Kind: integration.EventCheck, NewStatus: in.Status, Cause: in.Cause}.WithProblem(in.Problem))
 	}
 	if err := s.store.CreateIntegration(ctx, in, evs...); err != nil {
@@ -133,7 +139,7 @@ func (s *Service) Update(ctx context.Context, id, name string, settings map[stri
 	if err != nil {
 		return IntegrationView{}, err
 	}
-	name = strings.TrimSpace(name)
+	name = integration.CleanName(name)
 	if err := integration.ValidateName(name); err != nil {
 		return IntegrationView{}, err
 	}
@@ -171,6 +177,30 @@ func (s *Service) Update(ctx context.Context, id, name string, settings map[stri
 	return s.View(out), nil
 }
 
+// Edit changes some settings of an integration (the others are kept),
+// validated as when adding. Secrets are never settings: a new API key or
+// password is given through reauthorization.
+func (s *Service) Edit(ctx context.Context, id string, changes map[string]string) (IntegrationView, error) {
+	in, err := s.store.GetIntegration(ctx, id)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	p, err := s.provider(in)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	settings := cloneMap(in.Settings)
+	for _, k := range sortedKeys(changes) {
+		for _, f := range p.Fields {
+			if f.Key == k && f.Secret {
+				return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.edit_secret_field", "field", k, "name", in.Name)
+			}
+		}
+		settings[k] = changes[k]
+	}
+	return s.Update(ctx, id, in.Name, settings)
+}
+
 func union(a, b map[string]string) map[string]bool {
 	out := map[string]bool{}
 	for k := range a {
@@ -184,6 +214,9 @@ func union(a, b map[string]string) map[string]bool {
 
 // Remove revokes the integration's tokens where the provider supports it
 // and always deletes its keychain items and its row (history is kept).
+// When the grant could not be revoked (provider down, no revocation
+// endpoint, keychain unreadable) the result says so with the provider's
+// page where the user can revoke it, and history records it.
 func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
 	if err := s.writable(ctx); err != nil {
 		return RemoveResult{}, err
@@ -195,13 +228,28 @@ func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
 	var res RemoveResult
 	if in.Kind == integration.KindOAuth2 {
 		res = s.revoke(ctx, in)
+		if p, ok := s.catalog.Get(in.Provider); ok && res.Problem != nil {
+			// Where the provider lets the user see and revoke app access.
+			res.RevokeURL = p.Help[string(integration.CauseAccessRevoked)]
+		}
 	}
 	s.tokens.Forget(ctx, id)
 	if err := s.secrets.DeleteAll(ctx, id); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 		return res, fmt.Errorf("remove %s: %w", in.Name, err)
 	}
 	removed := integration.Event{Time: s.clock.Now().UTC(), IntegrationID: id, Integration: in.Name,
-		Kind: integration.EventRemoved, OldStatus: in.Status, Account: in.Account, Detail: map[bool]string{true: "revoked", false: ""}[res.Revoked]}
+		Kind: integration.EventRemoved, OldStatus: in.Status, Account: in.Account}
+	switch {
+	case res.Revoked:
+		removed.Detail = "revoked"
+	case res.Problem != nil:
+		removed.Detail = "not_revoked"
+		if res.RevokeURL != "" {
+			removed = removed.WithProblem(integration.Wrap("problem.not_revoked", res.Problem, "url", res.RevokeURL))
+		} else {
+			removed = removed.WithProblem(integration.Wrap("problem.not_revoked_at", res.Problem))
+		}
+	}
 	if err := s.store.DeleteIntegration(ctx, id, removed); err != nil {
 		return res, err
 	}
@@ -210,30 +258,44 @@ func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
 	return res, nil
 }
 
-// revoke is best effort: offline or unsupported revocation is reported but
-// never blocks the local deletion.
+// revoke is best effort: a grant that could not be revoked is reported
+// (with why) but never blocks the local deletion. Nothing to revoke (never
+// authorized) is neither.
 func (s *Service) revoke(ctx context.Context, in integration.Integration) RemoveResult {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	rt, err := s.tokens.RefreshToken(rctx, in.ID)
+	if errors.Is(err, secrets.ErrNotFound) {
+		return RemoveResult{}
+	}
+	if err != nil {
+		return RemoveResult{Problem: errResult(keychainErr(err)).verdict.Problem}
+	}
 	p, err := s.provider(in)
 	if err != nil {
 		return RemoveResult{Problem: integration.AsProblem(err)}
 	}
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	setup, err := s.oauthSetup(rctx, in, p)
 	if err != nil {
-		return RemoveResult{Problem: integration.AsProblem(userError(p, err))}
+		return RemoveResult{Problem: revokeProblem(userError(p, err))}
 	}
 	if setup.cfg.RevokeURL == "" {
-		return RemoveResult{}
-	}
-	rt, err := s.tokens.RefreshToken(rctx, in.ID)
-	if err != nil {
-		return RemoveResult{}
+		return RemoveResult{Problem: integration.NewProblem("problem.revoke_unsupported")}
 	}
 	if err := oauth.Revoke(rctx, s.http, setup.cfg, rt, "refresh_token"); err != nil {
-		return RemoveResult{Problem: integration.AsProblem(userError(p, err))}
+		return RemoveResult{Problem: revokeProblem(userError(p, err))}
 	}
 	return RemoveResult{Revoked: true}
+}
+
+// revokeProblem says why a revocation request failed: the provider's
+// answer or the network's, as a check would classify it.
+func revokeProblem(err error) *integration.Problem {
+	var p *integration.Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	return errResult(err).verdict.Problem
 }
 
 // Navigate asks the window to show a view (tray and notification clicks).
@@ -328,3 +390,12 @@ func (s *Service) Prune(ctx context.Context, retention time.Duration) (int, erro
 
 // Reload tells the window to refetch everything (another process wrote).
 func (s *Service) Reload() { s.emit(EventReload, nil) }
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -57,8 +57,11 @@ type ReauthOptions struct {
 	Timeout   time.Duration
 	// OnURL receives the authorization URL; opened is false when no
 	// browser could be opened (show the URL to copy).
-	OnURL        func(url string, opened bool)
-	OnDeviceCode func(uri, code string)
+	OnURL func(url string, opened bool)
+	// OnDeviceAvailable is called when no browser could be opened and the
+	// provider also offers signing in with a code on another device.
+	OnDeviceAvailable func()
+	OnDeviceCode      func(uri, code string)
 	// ConfirmAccount decides whether a different account may replace the
 	// previous one (the wrong-account guard).
 	ConfirmAccount func(previous, next string) bool
@@ -99,10 +102,18 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 		if !opts.NoBrowser && s.opener != nil {
 			opener = s.opener
 		}
+		onURL := func(url string, opened bool) {
+			if opts.OnURL != nil {
+				opts.OnURL(url, opened)
+			}
+			if !opened && setup.cfg.DeviceURL != "" && opts.OnDeviceAvailable != nil {
+				opts.OnDeviceAvailable()
+			}
+		}
 		var redirect oauth.Redirect
 		if redirect, err = s.oauthRedirect(p, in.Settings); err == nil {
 			tok, err = oauth.Authorize(ctx, oauth.Request{Config: setup.cfg, Opener: opener, HTTP: s.http, Timeout: opts.Timeout,
-				OnURL: opts.OnURL, Page: s.callbackPage, Redirect: redirect})
+				OnURL: onURL, Page: s.callbackPage, Redirect: redirect})
 		}
 	}
 	if err != nil {
@@ -331,7 +342,7 @@ func (s *Service) verifySecret(ctx context.Context, in integration.Integration, 
 		// rejected and what to do: wrapping it again doubled the sentence.
 		return res, res.verdict.Problem
 	}
-	return res, integration.NewProblem("error.secret_unverified", "reason", s.i18n.Problem(s.lang(), res.verdict.Problem))
+	return res, integration.Wrap("error.secret_unverified", res.verdict.Problem)
 }
 
 // SubmitSecret replaces an API key or database password after checking it
@@ -398,36 +409,49 @@ func secretSlot(k integration.Kind) string {
 	return SlotAPIKey
 }
 
+// ErrNeedsAttention marks a refusal because the integration itself needs
+// the user (the CLI exits 3 for it).
+var ErrNeedsAttention = errors.New("integration needs attention")
+
 // Token returns a credential for scripts: a valid OAuth access token
-// (refreshed if needed) or the API key.
+// (refreshed if needed) or the API key. An integration known to need
+// reauthorization gives nothing, with its stored reason; a refresh that
+// fails records what it learned only when that is new.
 func (s *Service) Token(ctx context.Context, id string) (string, error) {
 	in, err := s.store.GetIntegration(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	switch in.Kind {
-	case integration.KindOAuth2:
-		t, err := s.tokens.AccessToken(ctx, id, "")
-		if err != nil {
-			p, perr := s.provider(in)
-			if perr != nil {
-				return "", err
-			}
-			res := failed(p, err)
-			if res.verdict.Status == integration.StatusNeedsReauth {
-				s.apply(ctx, in, res)
-			}
-			return "", userError(p, err)
-		}
-		return t.AccessToken, nil
-	case integration.KindAPIKey:
-		k, err := s.secrets.Get(ctx, id, SlotAPIKey)
-		if err != nil {
+	if in.Kind == integration.KindDatabase {
+		return "", integration.NewProblem("error.token_not_supported")
+	}
+	if in.Status == integration.StatusNeedsReauth {
+		return "", needsReauth(in.Name, in.Problem, in.Cause)
+	}
+	if in.Kind == integration.KindAPIKey {
+		return s.secrets.Get(ctx, id, SlotAPIKey)
+	}
+	t, err := s.tokens.AccessToken(ctx, id, "")
+	if err != nil {
+		p, perr := s.provider(in)
+		if perr != nil {
 			return "", err
 		}
-		return k, nil
+		res := failed(p, err)
+		if res.verdict.Status != integration.StatusNeedsReauth {
+			return "", userError(p, err)
+		}
+		s.apply(ctx, in, res)
+		return "", needsReauth(in.Name, res.verdict.Problem, res.verdict.Cause)
 	}
-	return "", integration.NewProblem("error.token_not_supported")
+	return t.AccessToken, nil
+}
+
+func needsReauth(name string, p *integration.Problem, cause integration.Cause) error {
+	if p == nil {
+		p = integration.NewProblem("cause." + string(cause))
+	}
+	return &integration.CodedError{Sentinel: ErrNeedsAttention, Problem: integration.Wrap("error.token_needs_reauth", p, "name", name)}
 }
 
 func sortViews(v []IntegrationView) {

@@ -236,7 +236,7 @@ func (s *Service) ListIntegrations(ctx context.Context) ([]IntegrationView, erro
 
 // Find resolves a name or id.
 func (s *Service) Find(ctx context.Context, ref string) (IntegrationView, error) {
-	in, err := s.store.FindIntegration(ctx, ref)
+	in, err := s.store.FindIntegration(ctx, integration.CleanName(ref))
 	if err != nil {
 		return IntegrationView{}, err
 	}

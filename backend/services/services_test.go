@@ -347,6 +347,11 @@ func TestOfflineIsOneStateNotBroken(t *testing.T) {
 	if !s.Offline() {
 		t.Errorf("Offline() false after every probe failed at connect")
 	}
+	// Offline is this computer's problem, not each provider's (issue 19.7).
+	page, err := s.History(ctx, HistoryFilter{IntegrationID: ids[0], Kinds: []string{string(integration.EventCheck)}, Limit: 1})
+	if err != nil || len(page.Events) != 1 || page.Events[0].Cause != integration.CauseLocalProblem || page.Events[0].Message != "problem.offline" {
+		t.Errorf("last check while offline: %+v, %v; want local_problem / problem.offline", page.Events, err)
+	}
 }
 
 func TestOneServiceDownIsProviderIssueWithBackoff(t *testing.T) {
@@ -421,6 +426,25 @@ func TestRemoveWhileOfflineStillDeletesLocally(t *testing.T) {
 	}
 	page, _ := s.History(ctx, HistoryFilter{Kinds: []string{string(integration.EventRemoved)}})
 	if len(page.Events) != 1 || page.Events[0].Integration != "Analytics" {
-		t.Errorf("history: got %+v; want the removal kept", page.Events)
+		t.Fatalf("history: got %+v; want the removal kept", page.Events)
+	}
+	// Issue 19.2: history says access stays valid at the provider, and why
+	// (a code, not a sentence).
+	if e := page.Events[0]; e.Detail != "not_revoked" || e.Message != "problem.not_revoked_at" || e.Params["problem"] != res.Problem.Code {
+		t.Errorf("removed event %+v; want not_revoked with the reason's code", e)
+	}
+}
+
+// Issue 19.13: the window's edits share the CLI's name rules.
+func TestUpdateRefusesInvisibleNamesAndStoresNFC(t *testing.T) {
+	s, _, _ := newService(t)
+	ctx := context.Background()
+	v, _ := addOAuth(t, s)
+	if _, err := s.Update(ctx, v.ID, "evil\u202egnp.exe", v.Settings); !errors.Is(err, integration.ErrInvalid) {
+		t.Errorf("Update with a bidi override: %v; want refused", err)
+	}
+	got, err := s.Update(ctx, v.ID, "cafe\u0301", v.Settings)
+	if err != nil || got.Name != "caf\u00e9" {
+		t.Errorf("Update(NFD café) = %q, %v; want stored in NFC", got.Name, err)
 	}
 }

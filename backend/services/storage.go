@@ -2,9 +2,12 @@ package services
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"path/filepath"
+	"syscall"
 
 	"relink/backend/integration"
 )
@@ -28,8 +31,8 @@ const EventStorage = "storage:changed"
 // Storage reports the data file's state.
 func (s *Service) Storage() StorageView {
 	return StorageView{
-		Problem: integration.AsProblem(s.store.Problem()), ReadOnly: s.store.ReadOnly(),
-		Notice: integration.AsProblem(s.store.Notice()), Path: s.store.Path(),
+		Problem: storageProblem(s.store.Problem()), ReadOnly: s.store.ReadOnly(),
+		Notice: storageProblem(s.store.Notice()), Path: s.store.Path(),
 	}
 }
 
@@ -66,4 +69,38 @@ func (s *Service) writable(ctx context.Context) error {
 		return nil
 	}
 	return s.store.Recover(ctx)
+}
+
+func storageProblem(err error) *integration.Problem {
+	if p := PathProblem(err); p != nil {
+		return p
+	}
+	return integration.AsProblem(err)
+}
+
+// PathProblem turns a file system error that carries no Problem of its
+// own into a sentence naming the path and what went wrong, instead of Go's
+// text inside "Something went wrong inside Relink".
+func PathProblem(err error) *integration.Problem {
+	var p *integration.Problem
+	var pe *fs.PathError
+	if errors.As(err, &p) || !errors.As(err, &pe) {
+		return nil
+	}
+	reason := "other"
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		reason = "permission"
+	case errors.Is(err, fs.ErrNotExist):
+		reason = "missing"
+	case errors.Is(err, syscall.EROFS):
+		reason = "read_only"
+	case errors.Is(err, syscall.ENOSPC):
+		reason = "disk_full"
+	case errors.Is(err, syscall.EISDIR):
+		reason = "is_dir"
+	case errors.Is(err, syscall.ENOTDIR):
+		reason = "not_dir"
+	}
+	return integration.NewProblem("error.path", "path", pe.Path, "reason", reason)
 }

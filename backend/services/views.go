@@ -56,13 +56,19 @@ type AddRequest struct {
 	// Secrets holds further secret fields by key (an SSH private key beside
 	// a database password).
 	Secrets map[string]string `json:"secrets,omitempty"`
+	// NoVerify saves an API key or database without contacting it (one
+	// that is down today can still be registered); the first check says
+	// how it is.
+	NoVerify bool `json:"noVerify,omitempty"`
 }
 
 // RemoveResult reports whether the provider revoked the credentials; local
-// deletion always happens.
+// deletion always happens. Problem says why access could not be revoked,
+// and RevokeURL is the provider's page where the user can revoke it.
 type RemoveResult struct {
-	Revoked bool                 `json:"revoked"`
-	Problem *integration.Problem `json:"problem,omitempty"`
+	Revoked   bool                 `json:"revoked"`
+	Problem   *integration.Problem `json:"problem,omitempty"`
+	RevokeURL string               `json:"revokeUrl,omitempty"`
 }
 
 // ReauthStart tells the UI how a reauthorization proceeds.

@@ -577,6 +577,21 @@ describe('App', () => {
     expect(screen.getByTestId('toasts').textContent).toContain('Removed “Warehouse” and revoked its tokens at the provider.');
   });
 
+  it('says plainly when removal could not revoke access at the provider, and where to revoke it', async () => {
+    backend.RemoveIntegration = async () => ({
+      revoked: false,
+      problem: { code: 'error.network' },
+      revokeUrl: 'https://myaccount.google.com/connections',
+    });
+    await start();
+    const row = screen.getAllByTestId('integration-row').find((r) => r.dataset.id === 'ga-1')!;
+    await fireEvent.click(within(row).getByTestId('details'));
+    await fireEvent.click(screen.getByTestId('detail-remove'));
+    await fireEvent.click(screen.getByTestId('remove-confirm'));
+    await waitFor(() => expect(screen.getByTestId('toasts').textContent).toContain('access was NOT revoked at the provider'));
+    expect(screen.getByTestId('toasts').textContent).toContain('Revoke it yourself at https://myaccount.google.com/connections');
+  });
+
   it('shows scopes and history in the detail panel', async () => {
     await start();
     const row = screen.getAllByTestId('integration-row').find((r) => r.dataset.id === 'shop-1')!;

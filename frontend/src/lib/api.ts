@@ -10,7 +10,7 @@ export interface Backend {
   RedirectURI(provider: string, settings: Record<string, string>): Promise<RedirectView>;
   AddIntegration(req: AddRequest): Promise<IntegrationView>;
   UpdateIntegration(id: string, name: string, settings: Record<string, string>): Promise<IntegrationView>;
-  RemoveIntegration(id: string): Promise<{ revoked: boolean; problem?: Problem }>;
+  RemoveIntegration(id: string): Promise<{ revoked: boolean; problem?: Problem; revokeUrl?: string }>;
   StartReauth(id: string): Promise<ReauthStart>;
   CancelReauth(attemptId: string): Promise<boolean>;
   ConfirmAccount(attemptId: string, accept: boolean): Promise<boolean>;

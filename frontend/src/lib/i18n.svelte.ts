@@ -104,6 +104,8 @@ export function problem(p: Problem | undefined): string {
   if (!has(p.code)) return t('error.internal', { detail: p.code });
   const params: Params = { ...(p.params ?? {}) };
   if (typeof params.field === 'string' && has(`field.${params.field}`)) params.field = t(`field.${params.field}`);
+  // A wrapped problem (Go's integration.Wrap): the inner code's sentence fills {problem}.
+  if (typeof params.problem === 'string' && has(params.problem)) params.problem = t(params.problem, p.params);
   const precise = `${p.code}.${p.params?.reason ?? ''}`;
   return t(p.params?.reason && has(precise) ? precise : p.code, params);
 }
