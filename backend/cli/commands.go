@@ -380,10 +380,11 @@ func runCheck(ctx context.Context, c *cmdCtx) int {
 		}
 		ids = append(ids, v.ID)
 	}
-	// Progress only for a person watching: --json and pipes stay clean.
+	// Progress only for a person watching: --json, --prometheus and pipes
+	// stay clean.
 	var p *progress
 	var onProgress func(string, bool)
-	if !c.json && isTerminal(c.env.Stderr) {
+	if !c.json && !prom && isTerminal(c.env.Stderr) {
 		p = newProgress(c)
 		onProgress = p.update
 	}
