@@ -18,10 +18,11 @@ let toastSeq = 0;
 // would cover the rows the user is working on.
 const maxToasts = 3;
 
-export function toast(kind: 'ok' | 'error', text: string) {
+/** toast shows an outcome; keep leaves it until dismissed (a step the user still has to take). */
+export function toast(kind: 'ok' | 'error', text: string, keep = false) {
   const id = ++toastSeq;
   store.toasts = [...store.toasts.slice(1 - maxToasts), { id, kind, text }];
-  setTimeout(() => dismiss(id), kind === 'error' ? 8000 : 4000);
+  if (!keep) setTimeout(() => dismiss(id), kind === 'error' ? 8000 : 4000);
 }
 export function dismiss(id: number) {
   store.toasts = store.toasts.filter((x) => x.id !== id);

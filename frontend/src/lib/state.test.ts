@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { store, toast, toastProblem, upsert } from './state.svelte';
 import { sample } from './fakeBackend';
 
@@ -7,6 +7,19 @@ describe('state', () => {
     store.toasts = [];
     for (const n of [1, 2, 3, 4, 5]) toast('ok', `t${n}`);
     expect(store.toasts.map((x) => x.text)).toEqual(['t3', 't4', 't5']);
+  });
+
+  it('keeps a toast that asks the user to act until it is dismissed', () => {
+    vi.useFakeTimers();
+    try {
+      store.toasts = [];
+      toast('error', 'revoke it yourself', true);
+      toast('error', 'gone soon');
+      vi.advanceTimersByTime(60_000);
+      expect(store.toasts.map((x) => x.text)).toEqual(['revoke it yourself']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('turns a rejected call into a sentence', () => {
