@@ -115,7 +115,7 @@ func TestCLIContract(t *testing.T) {
 		t.Errorf("check after rotation: exit %d, %s; want 3 needs_reauth/access_revoked, problem.api_key_rejected", code, out)
 	}
 	_, out, _ = h.run("", "check", "Ops API")
-	if want := "Ops API: The provider rejected the API key: it was rotated, revoked or has expired. Enter a new key."; !strings.Contains(out, want) {
+	if want := "↳ The provider rejected the API key: it was rotated, revoked or has expired. Enter a new key."; !strings.Contains(out, want) {
 		t.Errorf("check after rotation says\n%s\nwant a line %q", out, want)
 	}
 	// Said once, not "rejected this credential: The provider rejected the token: it expired."

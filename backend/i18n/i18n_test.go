@@ -151,8 +151,8 @@ func TestProblemRendersWrappedAndPreciseSentences(t *testing.T) {
 		p    *integration.Problem
 		want string
 	}{
-		{integration.Wrap("error.secret_rejected", integration.NewProblem("problem.token_expired")),
-			"The provider rejected this credential: The provider rejected the token: it expired."},
+		{integration.Wrap("error.secret_unverified", integration.NewProblem("problem.offline")),
+			"The credential could not be verified: " + c.T("en", "problem.offline", nil)},
 		{integration.NewProblem("error.field_invalid", "field", "port", "reason", "range", "min", "1", "max", "65535"),
 			"Port must be between 1 and 65535."},
 	} {

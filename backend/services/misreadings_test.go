@@ -276,6 +276,11 @@ func TestCustomOAuthUnreachableIssuer(t *testing.T) {
 	if _, err := s.Reauthorize(ctx, v.ID, ReauthOptions{Timeout: 5 * time.Second, NoBrowser: true}); problemCode(err) != "problem.connection_refused" {
 		t.Errorf("reauthorize against a refusing issuer: %v; want problem.connection_refused", err)
 	}
+	// A grant from before the issuer went away: revoking it meets the
+	// refusal (with none, there is nothing to revoke and nothing to say).
+	if err := s.secrets.Set(ctx, v.ID, tokens.SlotRefresh, "r"); err != nil {
+		t.Fatal(err)
+	}
 	if res, err := s.Remove(ctx, v.ID); err != nil || res.Problem == nil || res.Problem.Code != "problem.connection_refused" {
 		t.Errorf("remove against a refusing issuer: %+v, %v; want problem.connection_refused", res, err)
 	}

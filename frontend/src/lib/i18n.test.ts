@@ -75,7 +75,7 @@ describe('t and friends', () => {
     [{ code: 'error.field_required', params: { field: 'api_key' } }, 'API key is required.'],
     [{ code: 'error.field_invalid', params: { field: 'shop', reason: 'pattern' } }, 'Shop subdomain does not have the expected format.'],
     [{ code: 'error.field_invalid', params: { field: 'shop', reason: 'no_such_reason' } }, 'Shop subdomain is not valid.'],
-    [{ code: 'problem.issuer_metadata', params: { status: '404' } }, "The issuer answered 404 for its metadata. Check the issuer URL in this integration's settings."],
+    [{ code: 'problem.issuer_metadata', params: { status: '404' } }, 'The issuer answered 404 for its metadata. Check the issuer URL in this integration’s settings.'],
     [{ code: 'problem.api_key_rejected' }, 'The provider rejected the API key: it was rotated, revoked or has expired. Enter a new key.'],
     [{ code: 'error.from_the_future' }, 'Something went wrong inside Relink (error.from_the_future).'],
   ])('problem(%j)', (p, want) => {
