@@ -271,7 +271,7 @@ func (c *cmdCtx) printResult(v services.IntegrationView) int {
 		}
 		return rc
 	}
-	fmt.Fprintln(c.env.Stdout, c.t("cli.msg.integration_status", "name", v.Name, "status", c.t("status."+string(v.Status))))
+	fmt.Fprintln(c.env.Stdout, c.t("cli.msg.integration_status", "name", v.Name, "status", c.t(statusKey(v))))
 	if note := c.problemNote(v); note != "" {
 		fmt.Fprintln(c.env.Stdout, "    ↳ "+note)
 	}
@@ -331,10 +331,19 @@ func (c *cmdCtx) printTable(views []services.IntegrationView) int {
 			cause = c.t("cause." + string(v.Cause) + ".short")
 		}
 		tw.row(c.problemNote(v), v.ID, v.Name, v.Provider, c.t("kind."+string(v.Kind)), dash(v.Account),
-			c.t("status."+string(v.Status)), cause, c.when(v.LastChecked), c.when(expiryOf(v)))
+			c.t(statusKey(v)), cause, c.when(v.LastChecked), c.when(expiryOf(v)))
 	}
 	tw.write(c.env.Stdout)
 	return ExitOK
+}
+
+// statusKey names a row's status word: "Checking again…" while a
+// background failure awaits confirmation.
+func statusKey(v services.IntegrationView) string {
+	if v.Rechecking {
+		return "status.rechecking"
+	}
+	return "status." + string(v.Status)
 }
 
 func expiryOf(v services.IntegrationView) *time.Time {

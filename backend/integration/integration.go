@@ -225,6 +225,13 @@ type Integration struct {
 	Expiry         Expiry            `json:"expiry"`
 	CreatedAt      time.Time         `json:"createdAt"`
 	UpdatedAt      time.Time         `json:"updatedAt"`
+	// Metadata is what the provider said at authorization that later
+	// requests need (Salesforce's instance_url, QuickBooks' realmId, the
+	// Xero tenant). Never a secret.
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// Unconfirmed is a background check's failure that a second check has
+	// not confirmed yet; Status still holds the state before it.
+	Unconfirmed *Problem `json:"unconfirmed,omitempty"`
 }
 
 // MissingScopes returns required scopes not in granted, in required order.

@@ -125,6 +125,9 @@ func (s *shell) update() {
 	for _, v := range views {
 		sum.Items = append(sum.Items, tray.Item{ID: v.ID, Name: v.Name, Status: v.Status,
 			Reauthorize: integration.Reauthorizable(v.Status, v.Cause, v.Problem)})
+		if v.Rechecking {
+			sum.Rechecking++
+		}
 	}
 	s.tray.Apply(tray.Build(sum, s.tr))
 }

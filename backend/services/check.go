@@ -18,7 +18,8 @@ import (
 )
 
 // Check checks the given integrations now (all when ids is empty) and
-// returns their views, most severe first.
+// returns their views, most severe first. It is an explicit check (relink
+// check, Check now, Check all): what it returns is what it saw.
 func (s *Service) Check(ctx context.Context, ids ...string) ([]IntegrationView, error) {
 	return s.CheckProgress(ctx, nil, ids...)
 }
@@ -48,7 +49,7 @@ func (s *Service) CheckProgress(ctx context.Context, progress func(name string, 
 			progress(in.Name, false)
 			defer progress(in.Name, true)
 		}
-		s.CheckOne(ctx, id)
+		s.check(ctx, id, true)
 	}}
 	sched.CheckAll(ctx, ids)
 	out := make([]IntegrationView, 0, len(ids))
@@ -66,8 +67,11 @@ func (s *Service) CheckProgress(ctx context.Context, progress func(name string, 
 	return out, nil
 }
 
-// CheckOne probes one integration and records the outcome.
-func (s *Service) CheckOne(ctx context.Context, id string) {
+// CheckOne is the scheduler's background check: a transient failure after
+// a healthy state is confirmed by the next check before it is shown.
+func (s *Service) CheckOne(ctx context.Context, id string) { s.check(ctx, id, false) }
+
+func (s *Service) check(ctx context.Context, id string, explicit bool) {
 	in, err := s.store.GetIntegration(ctx, id)
 	if err != nil {
 		return
@@ -75,8 +79,49 @@ func (s *Service) CheckOne(ctx context.Context, id string) {
 	checking := s.View(in)
 	checking.Status, checking.Severity = integration.StatusChecking, integration.Severity(integration.StatusChecking)
 	s.emit(EventIntegrationChanged, checking)
-	res := s.probe1(ctx, in)
-	s.apply(ctx, in, res)
+	probe := func() probeResult { return s.probe1(ctx, in) }
+	var res probeResult
+	if explicit && healthy(in.Status) {
+		res = s.recheck(ctx, probe)
+	} else {
+		res = probe()
+	}
+	s.apply(ctx, in, res, explicit)
+}
+
+// healthy reports a state that claims the integration works.
+func healthy(st integration.Status) bool {
+	return st == integration.StatusConnected || st == integration.StatusDegraded
+}
+
+// recheckDelays are the waits before re-probing a transient failure seen
+// by an explicit check: short and bounded, so the person waiting gets an
+// answer within seconds and a blip does not show as an outage.
+var recheckDelays = []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}
+
+// recheck runs probe and, while it fails transiently, runs it again after
+// each of recheckDelays. The last result is what was seen.
+func (s *Service) recheck(ctx context.Context, probe func() probeResult) probeResult {
+	res := probe()
+	for _, d := range recheckDelays {
+		if !transient(res.verdict) || s.sleep(ctx, d) != nil {
+			break
+		}
+		res = probe()
+	}
+	return res
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // probeResult is a verdict plus what the probe learned.
@@ -343,26 +388,17 @@ func (s *Service) forgetProbe(id string) {
 }
 
 // apply records a probe's outcome: a check event always, a status change
-// when the state really changed. Transient failures are confirmed before a
-// healthy integration is shown broken, re-checked with backoff, and
-// offline never changes a status at all.
-func (s *Service) apply(ctx context.Context, in integration.Integration, res probeResult) {
+// when the state really changed. In background checks transient failures
+// are confirmed before a healthy integration is shown broken (the row says
+// it is checking again meanwhile), re-checked with backoff, and offline
+// never changes a status at all. An explicit check records what it saw.
+func (s *Service) apply(ctx context.Context, in integration.Integration, res probeResult, explicit bool) {
 	v := res.verdict
 	now := s.clock.Now().UTC()
 	s.saveUpdate(ctx, in.ID, res.update)
 	s.mu.Lock()
 	s.netFail[in.ID] = health.NetworkFailure(v)
 	s.mu.Unlock()
-	if transient(v) {
-		// Another process (the CLI) may have seen the first failure: the
-		// last check in history counts too.
-		if evs, err := s.store.QueryEvents(ctx, store.EventFilter{IntegrationID: in.ID, Kinds: []integration.EventKind{integration.EventCheck}, Limit: 1}); err == nil &&
-			len(evs) == 1 && evs[0].Detail == "unconfirmed" {
-			s.mu.Lock()
-			s.failures[in.ID] = max(s.failures[in.ID], confirmAfter-1)
-			s.mu.Unlock()
-		}
-	}
 	s.updateOffline()
 	s.mu.Lock()
 	offline := s.offline
@@ -370,12 +406,15 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 		// Offline, not the provider: say so in what is recorded.
 		v = health.Verdict{Status: integration.StatusError, Cause: integration.CauseLocalProblem, Problem: integration.NewProblem("problem.offline")}
 	}
-	healthyBefore := in.Status == integration.StatusConnected || in.Status == integration.StatusDegraded
 	hold := false
 	if transient(v) {
+		if in.Unconfirmed != nil {
+			// Another process may have seen the first failure.
+			s.failures[in.ID] = max(s.failures[in.ID], confirmAfter-1)
+		}
 		s.failures[in.ID]++
 		s.retryAt[in.ID] = now.Add(backoff(s.failures[in.ID]))
-		hold = offline || (healthyBefore && s.failures[in.ID] < confirmAfter)
+		hold = !explicit && (offline || (healthy(in.Status) && s.failures[in.ID] < confirmAfter))
 	} else {
 		s.failures[in.ID] = 0
 		delete(s.retryAt, in.ID)
@@ -387,9 +426,11 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 		if hold {
 			// Keep the last known state: offline, or not yet confirmed.
 			ev.Detail = map[bool]string{true: "offline", false: "unconfirmed"}[offline]
+			// Offline explains the failure; the integration is not suspect.
+			x.Unconfirmed = map[bool]*integration.Problem{true: nil, false: v.Problem}[offline]
 			return ev, true
 		}
-		x.Status, x.Cause, x.Problem = v.Status, v.Cause, v.Problem
+		x.Status, x.Cause, x.Problem, x.Unconfirmed = v.Status, v.Cause, v.Problem, nil
 		if v.Status == integration.StatusConnected || v.Status == integration.StatusDegraded {
 			x.LastHealthy = now
 			if res.obs.Account != "" {

@@ -121,7 +121,9 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 		s.recordError(ctx, in, err)
 		return s.View(in), err
 	}
-	res := s.whoami(ctx, in, p, tokenOf(tok))
+	// The grant just worked: a transient failure now is re-probed before
+	// it is believed.
+	res := s.recheck(ctx, func() probeResult { return s.whoami(ctx, in, p, tokenOf(tok)) })
 	account := res.obs.Account
 	if in.Account != "" && account != "" && !strings.EqualFold(in.Account, account) {
 		if opts.ConfirmAccount == nil || !opts.ConfirmAccount(in.Account, account) {
@@ -140,7 +142,7 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 	var out integration.Integration
 	now := s.clock.Now().UTC()
 	err = s.mutate(ctx, id, func(x *integration.Integration) (integration.Event, bool) {
-		x.Status, x.Cause, x.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem
+		x.Status, x.Cause, x.Problem, x.Unconfirmed = res.verdict.Status, res.verdict.Cause, res.verdict.Problem, nil
 		if x.Status == "" {
 			x.Status = integration.StatusConnected
 		}
@@ -321,19 +323,22 @@ func (s *Service) verifySecret(ctx context.Context, in integration.Integration, 
 	if err != nil {
 		return probeResult{}, err
 	}
-	var res probeResult
+	var probe func() probeResult
 	switch in.Kind {
 	case integration.KindAPIKey:
 		if readsUpdateCycle(p) {
-			res = s.probeUpdateCycle(ctx, in, p, secret, false)
+			probe = func() probeResult { return s.probeUpdateCycle(ctx, in, p, secret, false) }
 		} else {
-			res = s.probeKey(ctx, in, p, secret)
+			probe = func() probeResult { return s.probeKey(ctx, in, p, secret) }
 		}
 	case integration.KindDatabase:
-		res = s.probeDB(ctx, in, p, secret, sshKey)
+		probe = func() probeResult { return s.probeDB(ctx, in, p, secret, sshKey) }
 	default:
 		return probeResult{}, integration.NewProblem("error.not_oauth")
 	}
+	// A blip right after the user typed the secret is re-probed before the
+	// add or repair is refused.
+	res := s.recheck(ctx, probe)
 	switch res.verdict.Status {
 	case integration.StatusConnected, integration.StatusDegraded:
 		return res, nil
@@ -370,7 +375,7 @@ func (s *Service) SubmitSecret(ctx context.Context, id, secret string) (Integrat
 	var out integration.Integration
 	now := s.clock.Now().UTC()
 	err = s.mutate(ctx, id, func(x *integration.Integration) (integration.Event, bool) {
-		x.Status, x.Cause, x.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem
+		x.Status, x.Cause, x.Problem, x.Unconfirmed = res.verdict.Status, res.verdict.Cause, res.verdict.Problem, nil
 		if res.obs.Account != "" {
 			x.Account = res.obs.Account
 		}
@@ -441,7 +446,7 @@ func (s *Service) Token(ctx context.Context, id string) (string, error) {
 		if res.verdict.Status != integration.StatusNeedsReauth {
 			return "", userError(p, err)
 		}
-		s.apply(ctx, in, res)
+		s.apply(ctx, in, res, true)
 		return "", needsReauth(in.Name, res.verdict.Problem, res.verdict.Cause)
 	}
 	return t.AccessToken, nil

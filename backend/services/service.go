@@ -73,6 +73,9 @@ type Config struct {
 	Lang    func() string
 	Version string
 	Getenv  func(string) string
+	// Sleep waits between an explicit check's quick re-probes (default: a
+	// timer); tests pass one that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Service is the application layer.
@@ -90,6 +93,7 @@ type Service struct {
 	lang       func() string
 	version    string
 	getenv     func(string) string
+	sleep      func(ctx context.Context, d time.Duration) error
 	dataDir    string
 	onSettings []func(Settings)
 	onChange   []func(old, new integration.Integration)
@@ -108,7 +112,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
 		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
-		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, dataDir: cfg.DataDir,
+		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, sleep: cfg.Sleep, dataDir: cfg.DataDir,
 		attempts: map[string]*attempt{}, failures: map[string]int{}, retryAt: map[string]time.Time{}, netFail: map[string]bool{},
 		metadata: map[string]cachedMetadata{},
 	}
@@ -123,6 +127,9 @@ func New(cfg Config) *Service {
 	}
 	if s.lang == nil {
 		s.lang = func() string { return i18n.Fallback }
+	}
+	if s.sleep == nil {
+		s.sleep = sleepCtx
 	}
 	if s.getenv == nil {
 		s.getenv = func(string) string { return "" }
@@ -181,6 +188,9 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 	if status == integration.StatusExpiring && v.Cause == "" {
 		v.Cause = integration.CauseTokenExpired
 		v.Problem = integration.NewProblem("problem.expiring_soon", "date", in.Expiry.RefreshExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if in.Unconfirmed != nil && !in.Paused {
+		v.Status, v.Severity, v.NeedsAttention, v.Rechecking = integration.StatusChecking, integration.Severity(integration.StatusChecking), false, true
 	}
 	if v.Settings == nil {
 		v.Settings = map[string]string{}
@@ -301,7 +311,9 @@ func (s *Service) mutate(ctx context.Context, id string, change func(*integratio
 		return fmt.Errorf("save %s: %w", id, err)
 	}
 	s.emit(EventIntegrationChanged, s.View(in))
-	if oldStatus != newStatus {
+	// The tray follows "checking again" too, though the stored status
+	// stays.
+	if oldStatus != newStatus || (old.Unconfirmed == nil) != (in.Unconfirmed == nil) {
 		for _, f := range s.onChange {
 			f(old, in)
 		}

@@ -142,9 +142,12 @@ func newServiceIn(t *testing.T, dir string) (*Service, *secrets.Memory, *recorde
 	mem := secrets.NewMemory()
 	rec := &recorder{}
 	s := New(Config{Store: st, Secrets: secrets.NewWithBackend("relink-test", time.Second, mem, nil), Catalog: cat, I18n: msgs,
-		Emitter: rec, DataDir: dir, Version: "test"})
+		Emitter: rec, DataDir: dir, Version: "test", Sleep: noSleep})
 	return s, mem, rec
 }
+
+// noSleep lets an explicit check's quick re-probes run without waiting.
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 func addKey(t *testing.T, s *Service, kp *keyProvider, name, key string) IntegrationView {
 	t.Helper()
@@ -233,18 +236,24 @@ func TestTransientFailureIsConfirmedBeforeCryingWolf(t *testing.T) {
 	kp := newKeyProvider(t, "k")
 	v := addKey(t, s, kp, "API", "k")
 	kp.set(true, "k")
-	views, _ := s.Check(ctx, v.ID)
-	if views[0].Status != integration.StatusConnected {
-		t.Errorf("one 503 flipped the status to %s; want it held until confirmed", views[0].Status)
+	background := func() IntegrationView {
+		t.Helper()
+		s.CheckOne(ctx, v.ID)
+		got, err := s.Get(ctx, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
-	views, _ = s.Check(ctx, v.ID)
-	if views[0].Status != integration.StatusError || views[0].Cause != integration.CauseProviderIssue {
-		t.Errorf("second 503 got %s/%s; want error/provider_issue", views[0].Status, views[0].Cause)
+	if got := background(); got.Status != integration.StatusChecking || !got.Rechecking {
+		t.Errorf("one background 503 got %s (rechecking %v); want checking again until confirmed, neither connected nor error", got.Status, got.Rechecking)
+	}
+	if got := background(); got.Status != integration.StatusError || got.Cause != integration.CauseProviderIssue || got.Rechecking {
+		t.Errorf("second 503 got %s/%s (rechecking %v); want error/provider_issue", got.Status, got.Cause, got.Rechecking)
 	}
 	kp.set(false, "k")
-	views, _ = s.Check(ctx, v.ID)
-	if views[0].Status != integration.StatusConnected {
-		t.Errorf("recovery got %s; want connected on the first success", views[0].Status)
+	if got := background(); got.Status != integration.StatusConnected {
+		t.Errorf("recovery got %s; want connected on the first success", got.Status)
 	}
 }
 
@@ -334,12 +343,18 @@ func TestOfflineIsOneStateNotBroken(t *testing.T) {
 		kp.Close()
 	}
 	for round := 0; round < 3; round++ {
-		views, err := s.Check(ctx)
+		for _, id := range ids {
+			s.CheckOne(ctx, id)
+		}
+		views, err := s.ListIntegrations(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, v := range views {
-			if v.Status != integration.StatusConnected {
+			// The first failure, before the others show the network is
+			// gone, may read "checking again"; once offline is known, each
+			// keeps its last known state.
+			if v.Status != integration.StatusConnected && (round > 0 || !v.Rechecking) {
 				t.Errorf("round %d: %s turned %s while offline; want its last known state", round, v.Name, v.Status)
 			}
 		}
@@ -351,6 +366,11 @@ func TestOfflineIsOneStateNotBroken(t *testing.T) {
 	page, err := s.History(ctx, HistoryFilter{IntegrationID: ids[0], Kinds: []string{string(integration.EventCheck)}, Limit: 1})
 	if err != nil || len(page.Events) != 1 || page.Events[0].Cause != integration.CauseLocalProblem || page.Events[0].Message != "problem.offline" {
 		t.Errorf("last check while offline: %+v, %v; want local_problem / problem.offline", page.Events, err)
+	}
+	// Asked explicitly, Relink says what it saw: no connection.
+	views, _ := s.Check(ctx, ids[0])
+	if got := views[0]; got.Status != integration.StatusError || got.Cause != integration.CauseLocalProblem || got.Problem == nil || got.Problem.Code != "problem.offline" {
+		t.Errorf("explicit check while offline got %s/%s %+v; want error/local_problem problem.offline", got.Status, got.Cause, got.Problem)
 	}
 }
 
@@ -382,20 +402,21 @@ func TestOneServiceDownIsProviderIssueWithBackoff(t *testing.T) {
 	}
 }
 
-// A failure seen by one process (the CLI) and confirmed by the next still
-// counts: the confirmation lives in history, not only in memory.
+// A failure seen by one process and confirmed by the next still counts:
+// the unconfirmed failure is stored with the integration, not only in
+// memory.
 func TestFailureConfirmedAcrossProcesses(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newService(t)
 	kp := newKeyProvider(t, "k")
 	v := addKey(t, s, kp, "API", "k")
 	kp.set(true, "k")
-	s.Check(ctx, v.ID)
+	s.CheckOne(ctx, v.ID)
 	// A fresh Service over the same store, as a second process would be.
 	fresh := New(Config{Store: s.store, Secrets: s.secrets, Catalog: s.catalog, I18n: s.i18n, DataDir: s.dataDir})
-	views, _ := fresh.Check(ctx, v.ID)
-	if views[0].Status != integration.StatusError {
-		t.Errorf("second failure in another process got %s; want error", views[0].Status)
+	fresh.CheckOne(ctx, v.ID)
+	if got, _ := fresh.Get(ctx, v.ID); got.Status != integration.StatusError {
+		t.Errorf("second failure in another process got %s; want error", got.Status)
 	}
 }
 

@@ -43,6 +43,10 @@ type IntegrationView struct {
 	// Redirect is the redirect URI of an OAuth integration, shown before
 	// the browser opens.
 	Redirect *RedirectView `json:"redirect,omitempty"`
+	// Rechecking means a background check failed once and Relink is
+	// checking again before believing it: Status is then "checking",
+	// never the healthy state it cannot vouch for.
+	Rechecking bool `json:"rechecking,omitempty"`
 }
 
 // AddRequest creates an integration. Secret is the provider's secret field

@@ -14,7 +14,7 @@ import (
 
 const integrationCols = `id, name, provider, kind, settings, account, required_scopes, granted_scopes,
 	status, cause, problem, paused, last_checked, last_healthy, access_expires_at, refresh_expires_at,
-	created_at, updated_at`
+	created_at, updated_at, metadata, unconfirmed`
 
 func ms(t time.Time) int64 {
 	if t.IsZero() {
@@ -37,18 +37,36 @@ func args(in integration.Integration) ([]any, error) {
 	}
 	req, _ := json.Marshal(nonNilSlice(in.RequiredScopes))
 	granted, _ := json.Marshal(nonNilSlice(in.GrantedScopes))
-	problem := ""
-	if in.Problem != nil {
-		b, _ := json.Marshal(in.Problem)
-		problem = string(b)
-	}
+	metadata, _ := json.Marshal(nonNilMap(in.Metadata))
 	paused := 0
 	if in.Paused {
 		paused = 1
 	}
 	return []any{in.ID, in.Name, in.Provider, string(in.Kind), string(settings), in.Account, string(req), string(granted),
-		string(in.Status), string(in.Cause), problem, paused, ms(in.LastChecked), ms(in.LastHealthy),
-		ms(in.Expiry.AccessExpiresAt), ms(in.Expiry.RefreshExpiresAt), ms(in.CreatedAt), ms(in.UpdatedAt)}, nil
+		string(in.Status), string(in.Cause), problemJSON(in.Problem), paused, ms(in.LastChecked), ms(in.LastHealthy),
+		ms(in.Expiry.AccessExpiresAt), ms(in.Expiry.RefreshExpiresAt), ms(in.CreatedAt), ms(in.UpdatedAt),
+		string(metadata), problemJSON(in.Unconfirmed)}, nil
+}
+
+// problemJSON stores a problem as JSON, nil as ”.
+func problemJSON(p *integration.Problem) string {
+	if p == nil {
+		return ""
+	}
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// parseProblem reads what problemJSON wrote; ” or damaged JSON is none.
+func parseProblem(s string) *integration.Problem {
+	if s == "" {
+		return nil
+	}
+	p := &integration.Problem{}
+	if json.Unmarshal([]byte(s), p) != nil {
+		return nil
+	}
+	return p
 }
 
 func nonNilMap(m map[string]string) map[string]string {
@@ -71,12 +89,12 @@ func scanIntegration(r scanner) (integration.Integration, error) {
 	var (
 		in                                          integration.Integration
 		kind, settings, req, granted, status, cause string
-		problem                                     string
+		problem, metadata, unconfirmed              string
 		paused                                      int
 		lc, lh, ae, re, ca, ua                      int64
 	)
 	if err := r.Scan(&in.ID, &in.Name, &in.Provider, &kind, &settings, &in.Account, &req, &granted,
-		&status, &cause, &problem, &paused, &lc, &lh, &ae, &re, &ca, &ua); err != nil {
+		&status, &cause, &problem, &paused, &lc, &lh, &ae, &re, &ca, &ua, &metadata, &unconfirmed); err != nil {
 		return in, err
 	}
 	in.Kind, in.Status, in.Cause, in.Paused = integration.Kind(kind), integration.Status(status), integration.Cause(cause), paused != 0
@@ -88,12 +106,8 @@ func scanIntegration(r scanner) (integration.Integration, error) {
 	}
 	_ = json.Unmarshal([]byte(req), &in.RequiredScopes)
 	_ = json.Unmarshal([]byte(granted), &in.GrantedScopes)
-	if problem != "" {
-		in.Problem = &integration.Problem{}
-		if err := json.Unmarshal([]byte(problem), in.Problem); err != nil {
-			in.Problem = nil
-		}
-	}
+	_ = json.Unmarshal([]byte(metadata), &in.Metadata)
+	in.Problem, in.Unconfirmed = parseProblem(problem), parseProblem(unconfirmed)
 	return in, nil
 }
 
@@ -117,7 +131,7 @@ func (s *Store) CreateIntegration(ctx context.Context, in integration.Integratio
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a...)
+		_, err := tx.ExecContext(ctx, `INSERT INTO integrations (`+integrationCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, a...)
 		if isUnique(err) {
 			return duplicate(in.Name)
 		}
@@ -138,7 +152,8 @@ func (s *Store) UpdateIntegration(ctx context.Context, in integration.Integratio
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE integrations SET name=?2, provider=?3, kind=?4, settings=?5, account=?6,
 			required_scopes=?7, granted_scopes=?8, status=?9, cause=?10, problem=?11, paused=?12, last_checked=?13,
-			last_healthy=?14, access_expires_at=?15, refresh_expires_at=?16, created_at=?17, updated_at=?18 WHERE id=?1`, a...)
+			last_healthy=?14, access_expires_at=?15, refresh_expires_at=?16, created_at=?17, updated_at=?18,
+			metadata=?19, unconfirmed=?20 WHERE id=?1`, a...)
 		if isUnique(err) {
 			return duplicate(in.Name)
 		}

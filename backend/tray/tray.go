@@ -62,6 +62,9 @@ type Summary struct {
 	Paused   bool // monitoring is paused for all integrations
 	Offline  bool // no network, so checks cannot run
 	Checking bool // a "check all" is running
+	// Rechecking counts items whose background check failed once and is
+	// being repeated before the failure is believed.
+	Rechecking int
 	// CannotSave means Relink cannot save its data (full disk, read-only
 	// folder…): the app itself needs attention, whatever the items say.
 	CannotSave bool
@@ -172,6 +175,9 @@ func tooltip(s Summary, tr Translator) string {
 		if n := counts[c.status]; n > 0 {
 			lines = append(lines, tr.Plural(c.key, n, nil))
 		}
+	}
+	if s.Rechecking > 0 {
+		lines = append(lines, tr.Plural("tray.tooltip.rechecking", s.Rechecking, nil))
 	}
 	if len(lines) > 0 {
 		return strings.Join(lines, "\n")

@@ -49,6 +49,10 @@ func TestBuildIconAndTooltip(t *testing.T) {
 		{"unknown status counts as failing", Summary{Items: items("bogus")}, IconBroken, "1 integration is failing"},
 		{"an integration checking", Summary{Items: items(connected, checking)}, IconChecking, "Checking integrations…"},
 		{"check all running", Summary{Items: items(connected), Checking: true}, IconChecking, "Checking integrations…"},
+		{
+			"a background failure awaiting confirmation is not connected", Summary{Items: items(connected, checking), Rechecking: 1}, IconChecking,
+			"1 integration failed a check and is being checked again",
+		},
 		{"broken wins over checking", Summary{Items: items(needsReauth), Checking: true}, IconBroken, "1 integration needs reauthorization"},
 		{"checking wins over warning", Summary{Items: items(expiring), Checking: true}, IconChecking, "1 integration expires soon"},
 		{"paused integration is not a problem", Summary{Items: items(connected, paused)}, IconHealthy, "All 2 integrations connected"},

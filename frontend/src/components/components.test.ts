@@ -104,6 +104,17 @@ describe('IntegrationRow', () => {
     expect(rt.opened).toEqual(['https://help.example/admin']);
   });
 
+  it('says "Checking again…", never Connected, while a background failure awaits confirmation', async () => {
+    const item = { ...byId('stripe-1'), status: 'checking' as const, severity: 20, rechecking: true };
+    render(IntegrationRow, { item, onreauth: noop, ondetails: noop });
+    const badge = screen.getByTestId('status-badge');
+    expect(badge.textContent?.trim()).toBe('Checking again…');
+    expect(badge.textContent).not.toContain('Connected');
+    setLanguage('es');
+    await tick();
+    expect(screen.getByTestId('status-badge').textContent?.trim()).toBe('Comprobando de nuevo…');
+  });
+
   it('does not repeat a problem that only restates the cause', () => {
     render(IntegrationRow, { item: byId('ga-1'), onreauth: noop, ondetails: noop });
     expect(screen.getByTestId('cause').textContent).not.toContain('The provider rejected the token');

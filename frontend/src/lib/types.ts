@@ -46,6 +46,8 @@ export interface IntegrationView {
   lastUpdate?: UpdateCycleView;
   /** Where the provider's own integrations are reauthorized (not in Relink). */
   integrationsUrl?: string;
+  /** A background check failed once and is being repeated before it is believed; status is then 'checking'. */
+  rechecking?: boolean;
 }
 
 /** The last completed update, in the provider's words and zone (backend/health/updatecycle.go). */
