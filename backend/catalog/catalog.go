@@ -118,6 +118,8 @@ type Probe struct {
 	// who-am-I: "update-cycle" is Commerce Intelligence's Update Cycle
 	// Status (the last completed data update and its time zone).
 	Interpret string `json:"interpret,omitempty"`
+	// Expect is what a healthy who-am-I answer holds (see dataprobe.go).
+	Expect []Expect `json:"expect,omitempty"`
 }
 
 // InterpretUpdateCycle marks a probe answering with Commerce
@@ -143,12 +145,16 @@ type Provider struct {
 	Defaults map[string]string `json:"defaults,omitempty"`
 	// Custom providers are configured entirely by the user; only their
 	// user-entered URLs may point at loopback http.
-	Custom    bool      `json:"custom,omitempty"`
-	Fields    []Field   `json:"fields"`
-	OAuth     *OAuth    `json:"oauth,omitempty"`
-	Redirect  *Redirect `json:"redirect,omitempty"`
-	Probe     *Probe    `json:"probe,omitempty"`
-	Lifetimes Lifetimes `json:"lifetimes"`
+	Custom   bool      `json:"custom,omitempty"`
+	Fields   []Field   `json:"fields"`
+	OAuth    *OAuth    `json:"oauth,omitempty"`
+	Redirect *Redirect `json:"redirect,omitempty"`
+	Probe    *Probe    `json:"probe,omitempty"`
+	// DataProbe reads the data the user imports after Probe; Keep holds
+	// what it needs from the authorization (see dataprobe.go).
+	DataProbe *DataProbe `json:"dataProbe,omitempty"`
+	Keep      []Keep     `json:"keep,omitempty"`
+	Lifetimes Lifetimes  `json:"lifetimes"`
 	// MinInterval is the least time between two probes the provider asks
 	// for (scheduled checks and "Check now" alike); zero means none.
 	MinInterval Duration `json:"minInterval,omitempty"`

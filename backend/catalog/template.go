@@ -161,6 +161,12 @@ var hostLabelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,62}$`)
 // URL, or loopback http when a custom provider's user-entered URL says so.
 // Invalid or missing values give a *integration.Problem.
 func (p Provider) Render(tmpl string, settings map[string]string) (string, error) {
+	return p.renderWith(tmpl, func(key string) (string, error) { return p.settingValue(key, settings) })
+}
+
+// renderWith is Render with the placeholder values from value, already
+// checked: a setting, or a value the provider gave at authorization.
+func (p Provider) renderWith(tmpl string, value func(key string) (string, error)) (string, error) {
 	if tmpl == "" {
 		return "", nil
 	}
@@ -175,7 +181,7 @@ func (p Provider) Render(tmpl string, settings map[string]string) (string, error
 		if pt.key == "" {
 			continue
 		}
-		v, err := p.settingValue(pt.key, settings)
+		v, err := value(pt.key)
 		if err != nil {
 			return "", err
 		}

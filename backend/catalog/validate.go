@@ -120,7 +120,10 @@ func (p *Provider) validate(patterns patternCache) error {
 			return fmt.Errorf("probe: %w", err)
 		}
 	}
-	return nil
+	if err := p.validateKeep(patterns); err != nil {
+		return err
+	}
+	return p.validateDataProbe()
 }
 
 func (p *Provider) validateFields(patterns patternCache) error {

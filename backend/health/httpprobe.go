@@ -51,6 +51,16 @@ func ProbeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) Observat
 	return o
 }
 
+// ProbeHTTPDoc is ProbeHTTP that also returns a successful answer's JSON
+// document (nil otherwise), for the checks of what it holds (Unmet).
+func ProbeHTTPDoc(ctx context.Context, client *http.Client, r HTTPRequest) (Observation, any) {
+	o, _ := probeHTTP(ctx, client, r)
+	if o.Err != nil || o.StatusCode < 200 || o.StatusCode >= 300 {
+		return o, nil
+	}
+	return o, o.JSON
+}
+
 // probeHTTP also returns a successful answer's body, for the readers that
 // need more than who-am-I (it never leaves this package).
 func probeHTTP(ctx context.Context, client *http.Client, r HTTPRequest) (Observation, []byte) {
@@ -141,17 +151,7 @@ func lookup(doc any, path string) any {
 	return cur
 }
 
-func stringAt(doc any, path string) string {
-	switch v := lookup(doc, path).(type) {
-	case string:
-		return v
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(v)
-	}
-	return ""
-}
+func stringAt(doc any, path string) string { return scalar(lookup(doc, path)) }
 
 func scopesAt(doc any, path, sep string) []string {
 	switch v := lookup(doc, path).(type) {

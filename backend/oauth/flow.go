@@ -41,6 +41,10 @@ type Config struct {
 	// IssSupported, the callback's iss must equal Issuer (RFC 9207).
 	Issuer       string
 	IssSupported bool
+	// Keep names non-secret values to keep from the token response or the
+	// authorization redirect (Salesforce's instance_url, Intuit's realmId);
+	// they come back in Token.Params.
+	Keep []string
 }
 
 func (c Config) oauth2(redirect string) *oauth2.Config {
@@ -140,8 +144,9 @@ const DefaultTimeout = 5 * time.Minute
 const CallbackPath = "/callback"
 
 type callbackResult struct {
-	code string
-	err  error
+	code   string
+	params map[string]string // the redirect's values named by Config.Keep
+	err    error
 }
 
 // Authorize runs one authorization-code + PKCE attempt in the system
@@ -231,7 +236,31 @@ func Authorize(ctx context.Context, r Request) (*Token, error) {
 	if err != nil {
 		return nil, tokenError("exchange", err)
 	}
-	return fromOAuth2(tok, time.Now()), nil
+	t := fromOAuth2(tok, time.Now())
+	t.Params = res.params
+	for _, k := range r.Config.Keep {
+		if v, ok := tok.Extra(k).(string); ok && v != "" {
+			if t.Params == nil {
+				t.Params = map[string]string{}
+			}
+			t.Params[k] = v
+		}
+	}
+	return t, nil
+}
+
+// kept returns q's single values named by keep.
+func kept(q url.Values, keep []string) map[string]string {
+	var out map[string]string
+	for _, k := range keep {
+		if vs := q[k]; len(vs) == 1 && vs[0] != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = vs[0]
+		}
+	}
+	return out
 }
 
 // listen binds the loopback listener(s) for host and port: 127.0.0.1
@@ -320,7 +349,7 @@ func callbackHandler(r Request, state string, results chan<- callbackResult) htt
 			p = integration.AsProblem(err)
 		}
 		select {
-		case results <- callbackResult{code: code, err: err}:
+		case results <- callbackResult{code: code, params: kept(req.URL.Query(), r.Config.Keep), err: err}:
 			status := http.StatusOK
 			if err != nil {
 				status = http.StatusBadRequest

@@ -22,6 +22,8 @@ type Token struct {
 	RefreshExpiry time.Time
 	Scopes        []string
 	IDToken       string
+	// Params are the non-secret values Config.Keep asked for.
+	Params map[string]string
 }
 
 const redacted = "[redacted]"
@@ -34,17 +36,18 @@ func mask(s string) string {
 }
 
 type tokenView struct {
-	AccessToken   string    `json:"accessToken,omitempty"`
-	RefreshToken  string    `json:"refreshToken,omitempty"`
-	TokenType     string    `json:"tokenType,omitempty"`
-	Expiry        time.Time `json:"expiry,omitempty"`
-	RefreshExpiry time.Time `json:"refreshExpiry,omitempty"`
-	Scopes        []string  `json:"scopes,omitempty"`
-	IDToken       string    `json:"idToken,omitempty"`
+	AccessToken   string            `json:"accessToken,omitempty"`
+	RefreshToken  string            `json:"refreshToken,omitempty"`
+	TokenType     string            `json:"tokenType,omitempty"`
+	Expiry        time.Time         `json:"expiry,omitempty"`
+	RefreshExpiry time.Time         `json:"refreshExpiry,omitempty"`
+	Scopes        []string          `json:"scopes,omitempty"`
+	IDToken       string            `json:"idToken,omitempty"`
+	Params        map[string]string `json:"params,omitempty"`
 }
 
 func (t Token) view() tokenView {
-	return tokenView{mask(t.AccessToken), mask(t.RefreshToken), t.TokenType, t.Expiry, t.RefreshExpiry, t.Scopes, mask(t.IDToken)}
+	return tokenView{mask(t.AccessToken), mask(t.RefreshToken), t.TokenType, t.Expiry, t.RefreshExpiry, t.Scopes, mask(t.IDToken), t.Params}
 }
 
 // String redacts secrets.

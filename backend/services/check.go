@@ -133,6 +133,10 @@ type probeResult struct {
 	// update is a Commerce Intelligence answer to keep once the outcome is
 	// recorded.
 	update *updateRecord
+	// meta is the integration's kept metadata after the probe (nil: not
+	// looked at); unauthorized says the credential was refused (401).
+	meta         map[string]string
+	unauthorized bool
 }
 
 func (s *Service) probe1(ctx context.Context, in integration.Integration) probeResult {
@@ -192,8 +196,7 @@ func (s *Service) probeKey(ctx context.Context, in integration.Integration, p ca
 	if err != nil {
 		return errResult(err)
 	}
-	o := health.ProbeHTTP(ctx, s.probe, req)
-	return probeResult{verdict: readProbe(p, o), obs: o}
+	return s.identityAndData(ctx, in, p, req, key, in.Metadata, nil)
 }
 
 // probeDB checks a database; sshKey is a bastion key not yet in the
@@ -271,8 +274,8 @@ func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p 
 		if err != nil {
 			return failed(p, err)
 		}
-		res = s.whoami(ctx, in, p, tok)
-		if res.obs.StatusCode != 401 {
+		res = s.whoami(ctx, in, p, tok, in.Metadata)
+		if !res.unauthorized {
 			break
 		}
 		rejected = tok.AccessToken
@@ -280,7 +283,9 @@ func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p 
 	return res
 }
 
-func (s *Service) whoami(ctx context.Context, in integration.Integration, p catalog.Provider, tok tokens.Token) probeResult {
+// whoami checks an OAuth access token: who it belongs to and whether it
+// reads the data (see identityAndData).
+func (s *Service) whoami(ctx context.Context, in integration.Integration, p catalog.Provider, tok tokens.Token, meta map[string]string) probeResult {
 	setup, err := s.oauthSetup(ctx, in, p)
 	if err != nil {
 		return failed(p, err)
@@ -295,16 +300,12 @@ func (s *Service) whoami(ctx context.Context, in integration.Integration, p cata
 	if err != nil {
 		return errResult(err)
 	}
-	o := health.ProbeHTTP(ctx, s.probe, req)
-	if len(o.GrantedScopes) == 0 {
-		o.GrantedScopes = tok.Scopes
+	probed := s.identityAndData(ctx, in, p, req, tok.AccessToken, meta, tok.Scopes)
+	if len(probed.obs.GrantedScopes) > 0 {
+		res.scopes = probed.obs.GrantedScopes
 	}
-	o.RequiredScopes = in.RequiredScopes
-	res.obs, res.verdict = o, readProbe(p, o)
-	if len(o.GrantedScopes) > 0 {
-		res.scopes = o.GrantedScopes
-	}
-	return res
+	probed.expiry, probed.scopes = res.expiry, res.scopes
+	return probed
 }
 
 // failed is the result of a check that failed before or at the token
@@ -439,6 +440,9 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 		}
 		if len(res.scopes) > 0 {
 			x.GrantedScopes = res.scopes
+		}
+		if res.meta != nil {
+			x.Metadata = res.meta
 		}
 		if !res.expiry.IsZero() {
 			x.Expiry.AccessExpiresAt = res.expiry

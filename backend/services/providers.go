@@ -102,6 +102,7 @@ func (s *Service) oauthSetup(ctx context.Context, in integration.Integration, p 
 	cfg := oauth.Config{
 		ClientID: st["client_id"], Scopes: e.Scopes, ScopeSeparator: e.ScopeSeparator, ExtraParams: e.ExtraParams,
 		HeaderAuth: e.HeaderAuth, AuthURL: e.AuthURL, TokenURL: e.TokenURL, RevokeURL: e.RevokeURL, DeviceURL: e.DeviceURL,
+		Keep: keepNames(p),
 	}
 	if secret, err := s.secrets.Get(ctx, in.ID, SlotClientSecret); err == nil {
 		cfg.ClientSecret = secret

@@ -123,7 +123,13 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 	}
 	// The grant just worked: a transient failure now is re-probed before
 	// it is believed.
-	res := s.recheck(ctx, func() probeResult { return s.whoami(ctx, in, p, tokenOf(tok)) })
+	// A new authorization may hand over new metadata (another org, tenant
+	// or company): the old is not carried over.
+	meta := keepFromAuthorization(p, tok)
+	res := s.recheck(ctx, func() probeResult { return s.whoami(ctx, in, p, tokenOf(tok), meta) })
+	if res.meta == nil {
+		res.meta = meta
+	}
 	account := res.obs.Account
 	if in.Account != "" && account != "" && !strings.EqualFold(in.Account, account) {
 		if opts.ConfirmAccount == nil || !opts.ConfirmAccount(in.Account, account) {
@@ -150,6 +156,7 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 			x.Account = account
 		}
 		x.GrantedScopes = res.scopes
+		x.Metadata = res.meta
 		x.Expiry.AccessExpiresAt = tok.Expiry
 		x.Expiry.RefreshExpiresAt = tok.RefreshExpiry
 		if x.Expiry.RefreshExpiresAt.IsZero() {
