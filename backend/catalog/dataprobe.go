@@ -171,7 +171,8 @@ func (p Provider) DataProbeRequest(settings, meta map[string]string) (r DataRequ
 	return r, true, nil
 }
 
-// ProbeExpectations renders the who-am-I probe's expectations.
+// ProbeExpectations renders the who-am-I probe's expectations. On error
+// (a kept value missing) it returns those before the one that needs it.
 func (p Provider) ProbeExpectations(meta map[string]string) ([]Expectation, error) {
 	if p.Probe == nil {
 		return nil, nil
@@ -187,7 +188,9 @@ func (p Provider) expectations(es []Expect, meta map[string]string) ([]Expectati
 		if isPlaceholder(e.Value) {
 			v, err := p.metaValue(e.Value[1:len(e.Value)-1], meta)
 			if err != nil {
-				return nil, err
+				// The ones before still count: an earlier, more telling
+				// failure wins over a missing value.
+				return out, err
 			}
 			x.Value = v
 		}

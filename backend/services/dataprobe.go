@@ -9,6 +9,7 @@ import (
 	"relink/backend/health"
 	"relink/backend/integration"
 	"relink/backend/oauth"
+	"relink/backend/secrets"
 )
 
 // identityAndData runs the who-am-I request and then, while the answer is
@@ -41,11 +42,11 @@ func (s *Service) identityAndData(ctx context.Context, in integration.Integratio
 // status (0 when it did not run).
 func (s *Service) dataVerdict(ctx context.Context, in integration.Integration, p catalog.Provider, meta map[string]string, identity any, credential string) (*health.Verdict, int) {
 	es, err := p.ProbeExpectations(meta)
-	if err != nil {
-		return metaVerdict(err), 0
-	}
 	if v := health.Unmet(identity, expectations(es)); v != nil {
 		return v, 0
+	}
+	if err != nil {
+		return metaVerdict(err), 0
 	}
 	dr, ok, err := p.DataProbeRequest(in.Settings, meta)
 	if !ok {
@@ -64,6 +65,11 @@ func (s *Service) dataVerdict(ctx context.Context, in integration.Integration, p
 	req := health.HTTPRequest(pr.WithCredential(credential))
 	for h, field := range dr.SecretHeaders {
 		v, err := s.secrets.Get(ctx, in.ID, field)
+		if errors.Is(err, secrets.ErrNotFound) {
+			// Not a lost grant: a setting only the user has is missing.
+			return &health.Verdict{Status: integration.StatusError, Cause: integration.CauseLocalProblem,
+				Problem: integration.NewProblem("problem.secret_field_missing", "field", field)}, 0
+		}
 		if err != nil {
 			r := errResult(keychainErr(err)).verdict
 			return &r, 0

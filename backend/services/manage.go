@@ -123,6 +123,13 @@ func extraSecrets(p catalog.Provider, given map[string]string, primary string) (
 		}
 		out[k] = v
 	}
+	for _, f := range p.Fields {
+		// A required further secret (Google Ads' developer token) cannot be
+		// added later: ask for it now.
+		if f.Secret && f.Required && f.Key != primary && f.Key != p.SecretField() && out[f.Key] == "" {
+			return nil, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", f.Key)
+		}
+	}
 	return out, nil
 }
 
