@@ -155,7 +155,7 @@ func TestDataAccessDecidesConnected(t *testing.T) {
 		{
 			name: "QuickBooks company of the redirect's realmId", provider: "quickbooks", extra: url.Values{"realmId": {"4620816365"}},
 			routes: map[string]string{"oauth.platform.intuit.com/oauth2/v1/tokens/bearer": tokenJSON + `}`,
-				"accounts.platform.intuit.com/v1/openid_connect/userinfo":                  `{"email":"ana@example.com"}`,
+				"accounts.platform.intuit.com/v1/openid_connect/userinfo":                `{"email":"ana@example.com"}`,
 				"quickbooks.api.intuit.com/v3/company/4620816365/companyinfo/4620816365": `{"CompanyInfo":{"CompanyName":"Acme"}}`},
 			data: "quickbooks.api.intuit.com/v3/company/4620816365/companyinfo/4620816365",
 		},
@@ -268,7 +268,10 @@ func TestMissingKeptValueAsksForReauthorization(t *testing.T) {
 		"acme.my.salesforce.com/services/data/v62.0/":   `{}`})
 	s, v := authorizeAt(t, tw, "salesforce", nil, nil, nil)
 	ctx := context.Background()
-	s.mutate(ctx, v.ID, func(x *integration.Integration) (integration.Event, bool) { x.Metadata = nil; return integration.Event{}, false }, nil)
+	s.mutate(ctx, v.ID, func(x *integration.Integration) (integration.Event, bool) {
+		x.Metadata = nil
+		return integration.Event{}, false
+	}, nil)
 	views, _ := s.Check(ctx, v.ID)
 	if got := views[0]; got.Status != integration.StatusNeedsReauth || got.Problem == nil || got.Problem.Code != "problem.reauthorize_for_data" {
 		t.Errorf("got %s %+v; want needs_reauth problem.reauthorize_for_data", got.Status, got.Problem)
