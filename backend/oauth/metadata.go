@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ type Metadata struct {
 	RevocationEndpoint            string   `json:"revocation_endpoint,omitempty"`
 	DeviceAuthorizationEndpoint   string   `json:"device_authorization_endpoint,omitempty"`
 	UserinfoEndpoint              string   `json:"userinfo_endpoint,omitempty"`
+	JwksURI                       string   `json:"jwks_uri,omitempty"`
 	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported,omitempty"`
 	ScopesSupported               []string `json:"scopes_supported,omitempty"`
 	IssParameterSupported         bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
@@ -50,7 +52,7 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (Metadata
 		strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration",
 	}
 	var lastErr error
-	for _, c := range candidates {
+	for i, c := range candidates {
 		md, err := fetchMetadata(ctx, client, c)
 		if err != nil {
 			// A well-known URL the server does not serve says less than an
@@ -63,6 +65,14 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (Metadata
 		}
 		if err := md.Check(issuer); err != nil {
 			return Metadata{}, err
+		}
+		if i == 0 && (md.UserinfoEndpoint == "" || md.JwksURI == "") {
+			// userinfo_endpoint and jwks_uri are OpenID Connect's: an
+			// OpenID provider may publish them only in its own document.
+			if oidc, err := fetchMetadata(ctx, client, candidates[1]); err == nil && oidc.Issuer == md.Issuer {
+				md.UserinfoEndpoint = cmp.Or(md.UserinfoEndpoint, oidc.UserinfoEndpoint)
+				md.JwksURI = cmp.Or(md.JwksURI, oidc.JwksURI)
+			}
 		}
 		return md, nil
 	}
@@ -102,7 +112,7 @@ func ParseMetadata(body []byte) (Metadata, error) {
 	if md.Issuer == "" || md.AuthorizationEndpoint == "" || md.TokenEndpoint == "" {
 		return Metadata{}, fmt.Errorf("%w: issuer, authorization_endpoint and token_endpoint are required", ErrMetadata)
 	}
-	for _, e := range []string{md.AuthorizationEndpoint, md.TokenEndpoint, md.RevocationEndpoint, md.DeviceAuthorizationEndpoint, md.UserinfoEndpoint} {
+	for _, e := range []string{md.AuthorizationEndpoint, md.TokenEndpoint, md.RevocationEndpoint, md.DeviceAuthorizationEndpoint, md.UserinfoEndpoint, md.JwksURI} {
 		if e == "" {
 			continue
 		}

@@ -137,6 +137,8 @@ type probeResult struct {
 	// looked at); unauthorized says the credential was refused (401).
 	meta         map[string]string
 	unauthorized bool
+	// identity is the who-am-I answer's JSON (in memory only).
+	identity any
 }
 
 func (s *Service) probe1(ctx context.Context, in integration.Integration) probeResult {
@@ -300,7 +302,13 @@ func (s *Service) whoami(ctx context.Context, in integration.Integration, p cata
 	if err != nil {
 		return errResult(err)
 	}
-	probed := s.identityAndData(ctx, in, p, req, tok.AccessToken, meta, tok.Scopes)
+	var fallback []string
+	if setup.oidc {
+		// OpenID Connect Core §5.1: without the configured claim (email by
+		// default), the account is the preferred username, else the subject.
+		fallback = oidcAccountClaims
+	}
+	probed := s.identityAndData(ctx, in, p, req, tok.AccessToken, meta, tok.Scopes, fallback...)
 	if len(probed.obs.GrantedScopes) > 0 {
 		res.scopes = probed.obs.GrantedScopes
 	}

@@ -19,13 +19,24 @@ import (
 // answer are added when missing and returned in res.meta.
 // granted stands in for the granted scopes when the answer names none (the
 // token response's scope).
-func (s *Service) identityAndData(ctx context.Context, in integration.Integration, p catalog.Provider, req health.HTTPRequest, credential string, meta map[string]string, granted []string) probeResult {
+// accountPaths are read, in order, when the probe's account path finds
+// nothing.
+func (s *Service) identityAndData(ctx context.Context, in integration.Integration, p catalog.Provider, req health.HTTPRequest, credential string, meta map[string]string, granted []string, accountPaths ...string) probeResult {
 	o, doc := health.ProbeHTTPDoc(ctx, s.probe, req)
+	for _, path := range accountPaths {
+		// A fallback only fills a missing account: the one named at
+		// authorization (perhaps from the ID token) must not flip to a
+		// lesser claim on every check.
+		if o.Account != "" || in.Account != "" {
+			break
+		}
+		o.Account = health.StringAt(doc, path)
+	}
 	if len(o.GrantedScopes) == 0 {
 		o.GrantedScopes = granted
 	}
 	o.RequiredScopes = in.RequiredScopes
-	res := probeResult{obs: o, verdict: readProbe(p, o), unauthorized: o.StatusCode == 401}
+	res := probeResult{obs: o, verdict: readProbe(p, o), unauthorized: o.StatusCode == 401, identity: doc}
 	if !healthy(res.verdict.Status) {
 		return res
 	}
@@ -101,6 +112,26 @@ func expectations(es []catalog.Expectation) []health.Expectation {
 		out[i] = health.Expectation(e)
 	}
 	return out
+}
+
+// oidcAccountClaims are the userinfo claims that name the account when
+// the configured one is absent.
+var oidcAccountClaims = []string{"preferred_username", "sub"}
+
+// oidcAccount names the account as OpenID Connect does: the configured
+// claim (email by default), then preferred_username, then sub, each from
+// userinfo, else from the verified ID token.
+func oidcAccount(userinfo any, configured string, claims oauth.IDClaims) string {
+	fromToken := map[string]string{"email": claims.Email, "preferred_username": claims.PreferredUsername, "sub": claims.Subject}
+	for _, c := range append([]string{configured}, oidcAccountClaims...) {
+		if v := health.StringAt(userinfo, c); v != "" {
+			return v
+		}
+		if v := fromToken[c]; v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // keepFromAuthorization returns the kept values an authorization handed

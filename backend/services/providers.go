@@ -91,6 +91,11 @@ func (s *Service) discover(ctx context.Context, issuer string) (oauth.Metadata, 
 type oauthSetup struct {
 	cfg      oauth.Config
 	userinfo string
+	// oidc: the userinfo endpoint and jwks come from an OpenID provider's
+	// discovery, so the account follows OpenID claims and an ID token is
+	// verified against jwks.
+	oidc bool
+	jwks string
 }
 
 func (s *Service) oauthSetup(ctx context.Context, in integration.Integration, p catalog.Provider) (oauthSetup, error) {
@@ -125,10 +130,11 @@ func (s *Service) oauthSetup(ctx context.Context, in integration.Integration, p 
 		}
 		cfg.DeviceURL = md.DeviceAuthorizationEndpoint
 		cfg.Issuer, cfg.IssSupported = md.Issuer, md.IssParameterSupported
-		out.userinfo = md.UserinfoEndpoint
+		out.userinfo, out.jwks, out.oidc = md.UserinfoEndpoint, md.JwksURI, true
 	}
 	if pr, err := p.ProbeRequest(st); err == nil && pr.URL != "" {
-		out.userinfo = pr.URL
+		// The user's own who-am-I and account path win.
+		out.userinfo, out.oidc = pr.URL, false
 	}
 	out.cfg = cfg
 	return out, nil

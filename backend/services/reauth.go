@@ -121,6 +121,16 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 		s.recordError(ctx, in, err)
 		return s.View(in), err
 	}
+	var claims oauth.IDClaims
+	if setup.oidc && tok.IDToken != "" {
+		// An ID token that does not verify means the grant cannot be
+		// trusted to be the user's: discard it.
+		if claims, err = oauth.VerifyIDToken(ctx, s.http, tok.IDToken, setup.cfg.Issuer, setup.cfg.ClientID, setup.jwks, s.clock.Now()); err != nil {
+			s.discardGrant(setup.cfg, tok)
+			s.recordError(ctx, in, err)
+			return s.View(in), err
+		}
+	}
 	// The grant just worked: a transient failure now is re-probed before
 	// it is believed.
 	// A new authorization may hand over new metadata (another org, tenant
@@ -131,14 +141,12 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 		res.meta = meta
 	}
 	account := res.obs.Account
+	if setup.oidc {
+		account = oidcAccount(res.identity, in.Settings["account_path"], claims)
+	}
 	if in.Account != "" && account != "" && !strings.EqualFold(in.Account, account) {
 		if opts.ConfirmAccount == nil || !opts.ConfirmAccount(in.Account, account) {
-			// Discard the new grant rather than leave it usable.
-			if setup.cfg.RevokeURL != "" && tok.RefreshToken != "" {
-				rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				oauth.Revoke(rctx, s.http, setup.cfg, tok.RefreshToken, "refresh_token")
-				cancel()
-			}
+			s.discardGrant(setup.cfg, tok)
 			return s.View(in), integration.NewProblem("error.account_change_declined")
 		}
 	}
@@ -178,6 +186,17 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 		return s.View(in), err
 	}
 	return s.View(out), nil
+}
+
+// discardGrant revokes a new grant Relink will not keep, rather than
+// leave it usable.
+func (s *Service) discardGrant(cfg oauth.Config, tok *oauth.Token) {
+	if cfg.RevokeURL == "" || tok.RefreshToken == "" {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	oauth.Revoke(rctx, s.http, cfg, tok.RefreshToken, "refresh_token")
 }
 
 func tokenOf(t *oauth.Token) tokens.Token {
