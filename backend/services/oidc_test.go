@@ -154,7 +154,10 @@ func TestOIDCAccountFallsBackToSubject(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A row whose account was lost is filled from userinfo's subject.
-	s.mutate(ctx, v.ID, func(x *integration.Integration) (integration.Event, bool) { x.Account = ""; return integration.Event{}, false }, nil)
+	s.mutate(ctx, v.ID, func(x *integration.Integration) (integration.Event, bool) {
+		x.Account = ""
+		return integration.Event{}, false
+	}, nil)
 	views, _ := s.Check(ctx, v.ID)
 	if views[0].Account != "248289761001" {
 		t.Errorf("account %q; want the subject from userinfo", views[0].Account)
