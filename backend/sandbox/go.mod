@@ -3,6 +3,7 @@ module relink/backend/sandbox
 go 1.26.0
 
 require (
+	github.com/go-jose/go-jose/v3 v3.0.3
 	github.com/ory/fosite v0.49.0
 	golang.org/x/crypto v0.31.0
 	golang.org/x/oauth2 v0.38.0
@@ -18,7 +19,6 @@ require (
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/felixge/httpsnoop v1.0.4 // indirect
 	github.com/fsnotify/fsnotify v1.6.0 // indirect
-	github.com/go-jose/go-jose/v3 v3.0.3 // indirect
 	github.com/go-logr/logr v1.3.0 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/gobuffalo/pop/v6 v6.1.1 // indirect

@@ -9,6 +9,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/http"
@@ -105,6 +106,10 @@ type Server struct {
 	issued        map[string]time.Time // access token → when it was issued
 	apiKeys       map[string]apiKey
 	counters      Counters
+
+	// idKey signs ID tokens (OpenID Connect Core §2); its public half is
+	// served at /jwks.
+	idKey *rsa.PrivateKey
 }
 
 // liveConfig lets control change token lifetimes while fosite reads them
@@ -188,6 +193,11 @@ func New(o Options) (*Server, error) {
 		st.Clients[c.ID] = client
 	}
 
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: ID token key: %w", err)
+	}
+	s.idKey = key
 	s.provider = composeProvider(cfg, st)
 	s.routes()
 	return s, nil
@@ -226,6 +236,7 @@ func (s *Server) routes() {
 	s.publicMux.HandleFunc("/token", s.token)
 	s.publicMux.HandleFunc("/revoke", s.revoke)
 	s.publicMux.HandleFunc("/whoami", s.whoami)
+	s.publicMux.HandleFunc("/jwks", s.jwks)
 	s.publicMux.HandleFunc("/api/whoami", s.apiWhoami)
 
 	s.controlMux = http.NewServeMux()
@@ -280,6 +291,9 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint":                                 iss + "/token",
 		"revocation_endpoint":                            iss + "/revoke",
 		"userinfo_endpoint":                              iss + "/whoami",
+		"jwks_uri":                                       iss + "/jwks",
+		"id_token_signing_alg_values_supported":          []string{"RS256"},
+		"subject_types_supported":                        []string{"public"},
 		"response_types_supported":                       []string{"code"},
 		"response_modes_supported":                       []string{"query"},
 		"grant_types_supported":                          []string{"authorization_code", "refresh_token"},
@@ -446,7 +460,15 @@ func (s *Server) tokenWork(r *http.Request) func(http.ResponseWriter) {
 	s.mu.Unlock()
 	// A reduction masks the stored grant rather than rewriting it, so
 	// undoing it gives the scopes back, as /whoami does.
-	resp.SetScopes(without(ar.GetGrantedScopes(), reduced))
+	granted := without(ar.GetGrantedScopes(), reduced)
+	resp.SetScopes(granted)
+	if slices.Contains(granted, "openid") {
+		idToken, err := s.idToken(ar.GetSession().GetSubject(), ar.GetClient().GetID(), granted)
+		if err != nil {
+			return fail(ar, fosite.ErrServerError.WithWrap(err))
+		}
+		resp.SetExtra("id_token", idToken)
+	}
 	return func(w http.ResponseWriter) { s.provider.WriteAccessResponse(ctx, w, ar, resp) }
 }
 
