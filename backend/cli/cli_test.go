@@ -62,7 +62,8 @@ func (h *harness) runWith(stdin io.Reader, stdout, stderr io.Writer, args ...str
 			}
 			providers, _ := catalog.Load()
 			keys := secrets.NewWithBackend("relink-test", time.Second, h.mem, nil)
-			svc := services.New(services.Config{Store: st, Secrets: keys, Catalog: providers, I18n: cat, DataDir: h.dir})
+			svc := services.New(services.Config{Store: st, Secrets: keys, Catalog: providers, I18n: cat, DataDir: h.dir,
+				Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
 			return testCore{svc, &alerts.Manager{Store: st, Secrets: keys, Client: http.DefaultClient,
 				Tr: i18n.Translator{Catalog: cat, Lang: func() string { return "en" }}}}, func() { st.Close() }, nil
 		},

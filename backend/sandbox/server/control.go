@@ -114,6 +114,10 @@ type stateBody struct {
 	// ReplyDelayMS makes the token endpoint wait this long between doing
 	// its work and answering.
 	ReplyDelayMS *int `json:"replyDelayMs"`
+	// ScopedClaims makes /whoami release claims as OpenID Connect Core
+	// §5.4 says: email only with the email scope, the name only with
+	// profile; the subject always.
+	ScopedClaims *bool `json:"scopedClaims"`
 }
 
 // valid answers 400 for a body the server cannot honour.
@@ -150,6 +154,7 @@ func (s *Server) controlState(w http.ResponseWriter, r *http.Request) {
 		setMS(&s.slow, b.SlowMS)
 		setMS(&s.refreshGrace, b.RefreshGraceMS)
 		setMS(&s.replyDelay, b.ReplyDelayMS)
+		set(&s.scopedClaims, b.ScopedClaims)
 		s.mu.Unlock()
 		if b.AccessTTLMS != nil {
 			s.lifespans.access.Store(int64(time.Duration(*b.AccessTTLMS) * time.Millisecond))
@@ -162,7 +167,7 @@ func (s *Server) controlState(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"user": s.user, "denyNext": s.denyNext, "outage": s.outage, "omitIss": s.omitIss, "slowMs": s.slow.Milliseconds(),
-		"refreshGraceMs": s.refreshGrace.Milliseconds(), "replyDelayMs": s.replyDelay.Milliseconds(),
+		"refreshGraceMs": s.refreshGrace.Milliseconds(), "replyDelayMs": s.replyDelay.Milliseconds(), "scopedClaims": s.scopedClaims,
 		"accessTtlMs":   time.Duration(s.lifespans.access.Load()).Milliseconds(),
 		"refreshTtlMs":  time.Duration(s.lifespans.refresh.Load()).Milliseconds(),
 		"reducedScopes": sortedKeys(s.reduced),

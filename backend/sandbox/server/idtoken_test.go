@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,36 @@ func getJSON(t *testing.T, u string, out any) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatalf("%s: %v", u, err)
+	}
+}
+
+// With scopedClaims, /whoami is a standard userinfo endpoint: no email
+// without the email scope, the subject always.
+func TestScopedClaims(t *testing.T) {
+	sb := start(t, Options{})
+	post(t, sb.URL+"/control/state", `{"scopedClaims":true}`)
+	c := sb.config(PublicClient, "", redirect)
+	c.Scopes = []string{"openid", "offline"}
+	v := oauth2.GenerateVerifier()
+	q := sb.authorize(t, c, oauth2.S256ChallengeOption(v))
+	tok, err := c.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	w := sb.whoami(t, tok.AccessToken)
+	if w.body["sub"] != DefaultUser || w.body["email"] != "" || w.body["name"] != "" {
+		t.Errorf("whoami = %v; want only sub and scope", w.body)
+	}
+}
+
+func post(t *testing.T, u, body string) {
+	t.Helper()
+	resp, err := http.Post(u, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %d", u, resp.StatusCode)
 	}
 }

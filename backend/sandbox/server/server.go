@@ -100,6 +100,7 @@ type Server struct {
 	slow          time.Duration        // delay before every non-control response
 	refreshGrace  time.Duration        // a rotated refresh token still redeems this long
 	replyDelay    time.Duration        // the token endpoint's pause between its work and its answer
+	scopedClaims  bool                 // /whoami releases email and name only for their scopes
 	revokedBefore map[string]time.Time // subject → grants made up to then are revoked
 	expiredBefore time.Time            // access tokens issued up to then are expired
 	reduced       map[string]bool      // scopes taken away; replaced, never mutated
@@ -544,7 +545,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	expiredBefore, reduced, issuedAt := s.expiredBefore, s.reduced, s.issued[tok]
+	expiredBefore, reduced, issuedAt, scoped := s.expiredBefore, s.reduced, s.issued[tok], s.scopedClaims
 	s.mu.Unlock()
 	if !expiredBefore.IsZero() && !issuedAt.After(expiredBefore) {
 		unauthorized(w, "The access token expired")
@@ -552,8 +553,15 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	}
 	sub := ar.GetSession().GetSubject()
 	name, _, _ := strings.Cut(sub, "@")
-	writeJSON(w, http.StatusOK, map[string]string{"sub": sub, "email": sub, "name": name,
-		"scope": strings.Join(without(ar.GetGrantedScopes(), reduced), " ")})
+	granted := without(ar.GetGrantedScopes(), reduced)
+	body := map[string]string{"sub": sub, "email": sub, "name": name, "scope": strings.Join(granted, " ")}
+	if scoped && !slices.Contains(granted, "email") {
+		delete(body, "email")
+	}
+	if scoped && !slices.Contains(granted, "profile") {
+		delete(body, "name")
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // apiWhoami answers for API keys registered through /control/api-keys.
