@@ -274,11 +274,14 @@ func (p *Provider) validateDataProbe() error {
 			return fmt.Errorf("dataProbe: keep %q starts the URL; its pattern must start with https://", k.Key)
 		}
 	}
-	if parts[0].pos != posBase || !isKeepKey(p, parts[0].key) {
-		// Fields only, or a fixed host: the ordinary template rules.
-		if err := p.validateURLTemplate(keepAsText(p, d.URL)); err != nil {
-			return fmt.Errorf("dataProbe: %w", err)
-		}
+	// The ordinary template rules for the rest: a kept base stands in as
+	// a fixed host, kept values elsewhere as literals.
+	rest := d.URL
+	if parts[0].pos == posBase && isKeepKey(p, parts[0].key) {
+		rest = "https://kept.invalid" + strings.TrimPrefix(rest, "{"+parts[0].key+"}")
+	}
+	if err := p.validateURLTemplate(keepAsText(p, rest)); err != nil {
+		return fmt.Errorf("dataProbe: %w", err)
 	}
 	for k, v := range d.Headers {
 		if !headerNameRE.MatchString(k) || strings.EqualFold(k, "Authorization") || strings.ContainsAny(v, "\r\n\x00{}") {

@@ -71,6 +71,7 @@ func TestDataProbeSchemaRejects(t *testing.T) {
 		{"keep from nowhere", func(p map[string]any) { keepOf(p)["from"] = "cookie" }, "from must be"},
 		{"keep clashing with a field", func(p map[string]any) { keepOf(p)["key"] = "tenant" }, "clashes"},
 		{"undeclared placeholder", func(p map[string]any) { dataProbeOf(p)["url"] = "https://api.example.com/{nope}" }, "undeclared"},
+		{"undeclared placeholder after a kept base", func(p map[string]any) { dataProbeOf(p)["url"] = "{instance}/data/{nope}" }, "undeclared"},
 		{"secret header on a plain field", func(p map[string]any) {
 			dataProbeOf(p)["secretHeaders"] = map[string]any{"developer-token": "tenant"}
 		}, "secret field"},
