@@ -77,7 +77,28 @@ func FuzzRender(f *testing.F) {
 		f.Fatal(err)
 	}
 	query := get(f, fx, "fixture")
+	sf, qbo := get(f, c, "salesforce"), get(f, c, "quickbooks")
 	f.Fuzz(func(t *testing.T, v string) {
+		// Values the provider hands over at authorization come from the
+		// network and reach a URL that carries the credential.
+		if r, _, err := sf.DataProbeRequest(nil, map[string]string{"instance_url": v}); err == nil {
+			u, perr := url.Parse(r.URL)
+			host := ""
+			if perr == nil {
+				host = u.Hostname()
+			}
+			if perr != nil || u.Scheme != "https" || u.User != nil || u.RawQuery != "" || u.Path != "/services/data/v62.0/" ||
+				!(strings.HasSuffix(host, ".salesforce.com") || strings.HasSuffix(host, ".force.com") ||
+					strings.HasSuffix(host, ".salesforce.mil") || strings.HasSuffix(host, ".cloudforce.com")) {
+				t.Fatalf("instance_url %q rendered %q outside Salesforce", v, r.URL)
+			}
+		}
+		if r, _, err := qbo.DataProbeRequest(nil, map[string]string{"realm_id": v}); err == nil {
+			u, perr := url.Parse(r.URL)
+			if perr != nil || u.Host != "quickbooks.api.intuit.com" || u.Path != "/v3/company/"+v+"/companyinfo/"+v || u.RawQuery != "" {
+				t.Fatalf("realmId %q rendered %q outside its segments", v, r.URL)
+			}
+		}
 		if got, err := shop.Render(shop.OAuth.AuthURL, map[string]string{"shop": v}); err == nil {
 			u, perr := url.Parse(got)
 			if perr != nil || u.Scheme != "https" || u.Host != v+".myshopify.com" || u.Path != "/admin/oauth/authorize" || u.RawQuery != "" {
