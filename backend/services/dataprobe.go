@@ -14,13 +14,13 @@ import (
 
 // identityAndData runs the who-am-I request and then, while the answer is
 // healthy, checks what it holds and reads the data the user imports:
-// identity gives the account, data access decides Connected. meta is the
-// integration's kept metadata; values the provider gives in the who-am-I
-// answer are added when missing and returned in res.meta.
+// identity gives the account, data access decides Connected.
+//
+// meta is the integration's kept metadata; values the provider gives in
+// the who-am-I answer are added when missing and returned in res.meta.
 // granted stands in for the granted scopes when the answer names none (the
-// token response's scope).
-// accountPaths are read, in order, when the probe's account path finds
-// nothing.
+// token response's scope). accountPaths are read, in order, when the
+// probe's account path finds nothing and no account is known yet.
 func (s *Service) identityAndData(ctx context.Context, in integration.Integration, p catalog.Provider, req health.HTTPRequest, credential string, meta map[string]string, granted []string, accountPaths ...string) probeResult {
 	o, doc := health.ProbeHTTPDoc(ctx, s.probe, req)
 	for _, path := range accountPaths {
