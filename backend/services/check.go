@@ -81,8 +81,8 @@ func (s *Service) check(ctx context.Context, id string, explicit bool) {
 	s.emit(EventIntegrationChanged, checking)
 	probe := func() probeResult { return s.probe1(ctx, in) }
 	var res probeResult
-	if explicit && healthy(in.Status) {
-		res = s.recheck(ctx, probe)
+	if p, err := s.provider(in); err == nil && explicit && healthy(in.Status) {
+		res = s.recheck(ctx, p, probe)
 	} else {
 		res = probe()
 	}
@@ -100,9 +100,13 @@ func healthy(st integration.Status) bool {
 var recheckDelays = []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}
 
 // recheck runs probe and, while it fails transiently, runs it again after
-// each of recheckDelays. The last result is what was seen.
-func (s *Service) recheck(ctx context.Context, probe func() probeResult) probeResult {
+// each of recheckDelays. The last result is what was seen. A provider that
+// asks for time between calls (minInterval) is not called again.
+func (s *Service) recheck(ctx context.Context, p catalog.Provider, probe func() probeResult) probeResult {
 	res := probe()
+	if p.MinInterval > 0 {
+		return res
+	}
 	for _, d := range recheckDelays {
 		if !transient(res.verdict) || s.sleep(ctx, d) != nil {
 			break

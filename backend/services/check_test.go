@@ -2,6 +2,7 @@ package services
 
 import (
 	"context"
+	"errors"
 	"os"
 	"reflect"
 	"sync"
@@ -142,5 +143,23 @@ func TestCheckOnStoppedPostgresSaysSoOnFirstCall(t *testing.T) {
 	}
 	if got := views[0]; got.Status != integration.StatusError || got.Cause != integration.CauseProviderIssue {
 		t.Errorf("first check after the server stopped: %s/%s; want error/provider_issue", got.Status, got.Cause)
+	}
+}
+
+// A provider that asks for time between calls (Adobe's update cycle:
+// minInterval) is not re-probed: what the one call saw stands.
+func TestRecheckRespectsMinInterval(t *testing.T) {
+	s, _, _ := newService(t)
+	p, ok := s.catalog.Get("commerce-intelligence")
+	if !ok || p.MinInterval <= 0 {
+		t.Fatalf("commerce-intelligence has no minInterval")
+	}
+	calls := 0
+	outage := func() probeResult {
+		calls++
+		return errResult(errors.New("connection refused"))
+	}
+	if res := s.recheck(context.Background(), p, outage); calls != 1 || !transient(res.verdict) {
+		t.Errorf("calls %d, verdict %+v; want one call and its transient failure", calls, res.verdict)
 	}
 }

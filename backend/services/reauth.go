@@ -136,7 +136,7 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 	// A new authorization may hand over new metadata (another org, tenant
 	// or company): the old is not carried over.
 	meta := keepFromAuthorization(p, tok)
-	res := s.recheck(ctx, func() probeResult { return s.whoami(ctx, in, p, tokenOf(tok), meta) })
+	res := s.recheck(ctx, p, func() probeResult { return s.whoami(ctx, in, p, tokenOf(tok), meta) })
 	if res.meta == nil {
 		res.meta = meta
 	}
@@ -364,7 +364,7 @@ func (s *Service) verifySecret(ctx context.Context, in integration.Integration, 
 	}
 	// A blip right after the user typed the secret is re-probed before the
 	// add or repair is refused.
-	res := s.recheck(ctx, probe)
+	res := s.recheck(ctx, p, probe)
 	switch res.verdict.Status {
 	case integration.StatusConnected, integration.StatusDegraded:
 		return res, nil
