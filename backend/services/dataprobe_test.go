@@ -3,14 +3,17 @@ package services
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"relink/backend/catalog"
 	"relink/backend/integration"
 )
 
@@ -58,9 +61,13 @@ func (tw *twin) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // redirectBrowser completes an authorization at once: it sends the
-// loopback redirect a code, the state and the provider's extra
-// parameters (Intuit's realmId).
-type redirectBrowser struct{ extra url.Values }
+// redirect a code, the state and the provider's extra parameters
+// (Intuit's realmId). relay, when set, is where the user's https redirect
+// page forwards the callback (the loopback relay).
+type redirectBrowser struct {
+	extra url.Values
+	relay string
+}
 
 func (b redirectBrowser) Open(authURL string) error {
 	u, err := url.Parse(authURL)
@@ -71,12 +78,27 @@ func (b redirectBrowser) Open(authURL string) error {
 	for k, v := range b.extra {
 		q[k] = v
 	}
+	target := u.Query().Get("redirect_uri")
+	if b.relay != "" {
+		target = b.relay
+	}
 	go func() {
-		if r, err := http.Get(u.Query().Get("redirect_uri") + "?" + q.Encode()); err == nil {
+		if r, err := http.Get(target + "?" + q.Encode()); err == nil {
 			r.Body.Close()
 		}
 	}()
 	return nil
+}
+
+// freePort returns a loopback port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
 // authorizeAt adds and authorizes an OAuth integration of provider whose
@@ -87,11 +109,19 @@ func authorizeAt(t *testing.T, tw *twin, provider string, settings, more map[str
 	s, _, _ := newService(t)
 	s.http = &http.Client{Transport: tw}
 	s.probe = &http.Client{Transport: tw}
-	s.opener = redirectBrowser{extra: extra}
 	if settings == nil {
 		settings = map[string]string{}
 	}
 	settings["client_id"] = "relink-test"
+	browser := redirectBrowser{extra: extra}
+	if p, _ := s.catalog.Get(provider); hasField(p.Fields, "relay_port") {
+		// The provider takes only registered redirects: the user's https
+		// page forwards to Relink's relay port.
+		port := freePort(t)
+		settings["redirect_uri"], settings["relay_port"] = "https://example.com/relink/callback", port
+		browser.relay = "http://localhost:" + port + "/callback"
+	}
+	s.opener = browser
 	v, err := s.Add(ctx, AddRequest{Provider: provider, Name: provider, Settings: settings, Secret: "client-pw", Secrets: more})
 	if err != nil {
 		t.Fatalf("add %s: %v", provider, err)
@@ -101,6 +131,15 @@ func authorizeAt(t *testing.T, tw *twin, provider string, settings, more map[str
 		t.Fatalf("authorize %s: %v", provider, err)
 	}
 	return s, v
+}
+
+func hasField(fs []catalog.Field, key string) bool {
+	for _, f := range fs {
+		if f.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 const tokenJSON = `{"access_token":"at-1","refresh_token":"rt-1","token_type":"Bearer","expires_in":3600`
