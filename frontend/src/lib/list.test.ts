@@ -63,13 +63,13 @@ describe('statusSentence', () => {
 
   it.each([
     ['ga-1', 'The authorization token expired. Reauthorize to reconnect.', undefined],
-    ['shop-1', 'The account, its permissions or its plan changed', 'problem.missing_scopes'],
-    ['xero-1', 'The authorization ends in 3 days.', undefined],
+    ['shop-1', 'The account, its permissions or its plan changed at the provider.', 'problem.missing_scopes'],
+    ['xero-1', 'The authorization ends in 3 days. Reauthorize before then to avoid a gap in your data.', undefined],
     ['stripe-1', '', undefined],
     ['meta-1', '', undefined],
   ])('%s', (id, text, detail) => {
     const got = statusSentence(byId(id));
-    expect(got.text.startsWith(text)).toBe(true);
+    expect(got.text).toBe(text);
     expect(got.detail?.code).toBe(detail);
   });
 
