@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"relink/backend/integration"
+	"relink/backend/internal/testrig"
 )
 
 func openTemp(t testing.TB) *Store {
@@ -190,9 +191,6 @@ func TestCorruptFileDetectedAndKeptAside(t *testing.T) {
 }
 
 func TestReadOnlyFileIsAClearError(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root ignores file permissions")
-	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, DBFile)
 	s, err := Open(context.Background(), path)
@@ -200,9 +198,11 @@ func TestReadOnlyFileIsAClearError(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	os.Chmod(path, 0o400)
-	if _, err := Open(context.Background(), path); !errors.Is(err, ErrReadOnly) {
-		t.Errorf("got %v; want ErrReadOnly", err)
+	testrig.ReadOnlyFile(t, path)
+	_, err = Open(context.Background(), path)
+	var p *integration.Problem
+	if !errors.Is(err, ErrReadOnly) || !errors.As(err, &p) || p.Params["path"] != path {
+		t.Errorf("got %v (problem %v); want ErrReadOnly naming %s", err, p, path)
 	}
 }
 

@@ -46,3 +46,21 @@ func FillDisk(t testing.TB, path string) {
 		}
 	}
 }
+
+// ReadOnlyFile makes the file at path read-only while its directory stays
+// writable. Root ignores file permissions, so as root (CI) the file is
+// bind-mounted read-only onto itself; otherwise its mode is 0400.
+func ReadOnlyFile(t testing.TB, path string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(path, 0o400); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if out, err := exec.Command("mount", "--bind", path, path).CombinedOutput(); err != nil {
+		t.Skipf("cannot bind-mount here (a container without CAP_SYS_ADMIN?): %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", path).Run() })
+	Mount(t, "-o", "remount,ro,bind", path)
+}
