@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -12,9 +13,22 @@ import (
 // connection: no session bus or no org.freedesktop.secrets provider means
 // unavailable; a locked default collection means locked (go-keyring would
 // otherwise raise an unlock prompt and wait forever).
-type secretServiceProber struct{}
+//
+// The connection is opened once and kept: a connection per probe makes
+// gnome-keyring register and drop a client for every keychain call, and
+// that churn beside go-keyring's calls is what makes gnome-keyring
+// (42 to 50) lose the client it is answering and abort or drop off the
+// bus (gnome-keyring #190, #196). D-Bus then starts a fresh daemon whose
+// login keyring is locked: every later call fails as "locked" and the
+// desktop asks for the keyring password. It is private because
+// fyne.io/systray closes the process's shared connection when the tray
+// ends.
+type secretServiceProber struct {
+	mu   sync.Mutex
+	conn *dbus.Conn
+}
 
-func platformProber() Prober { return secretServiceProber{} }
+func platformProber() Prober { return &secretServiceProber{} }
 
 const (
 	ssName         = "org.freedesktop.secrets"
@@ -23,15 +37,30 @@ const (
 	collectionIfce = "org.freedesktop.Secret.Collection"
 )
 
-func (secretServiceProber) Probe(ctx context.Context) error {
+// connection returns the kept connection, reconnecting when the bus
+// dropped it.
+func (p *secretServiceProber) connection() (*dbus.Conn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn != nil && p.conn.Connected() {
+		return p.conn, nil
+	}
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		return nil, err
+	}
+	p.conn = conn
+	return conn, nil
+}
+
+func (p *secretServiceProber) Probe(ctx context.Context) error {
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		return fmt.Errorf("%w: no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)", ErrUnavailable)
 	}
-	conn, err := dbus.ConnectSessionBus(dbus.WithContext(ctx))
+	conn, err := p.connection()
 	if err != nil {
 		return fmt.Errorf("%w: connect to the session bus: %v", ErrUnavailable, err)
 	}
-	defer conn.Close()
 	var owned bool
 	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, ssName).Store(&owned); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -55,7 +84,8 @@ func (secretServiceProber) Probe(ctx context.Context) error {
 		}
 	}
 	for _, path := range []dbus.ObjectPath{defaultAlias, loginColl} {
-		v, err := conn.Object(ssName, path).GetProperty(collectionIfce + ".Locked")
+		var v dbus.Variant
+		err := conn.Object(ssName, path).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, collectionIfce, "Locked").Store(&v)
 		if err != nil {
 			continue
 		}

@@ -116,12 +116,15 @@ func (goKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
 func (goKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
 func (goKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
 
-// Keychain is the secret store.
+// Keychain is the secret store. Build one per process: it runs one
+// keychain operation at a time (see call).
 type Keychain struct {
 	service string
 	timeout time.Duration
 	backend Backend
 	prober  Prober
+	// turn is held by the operation talking to the keychain now.
+	turn chan struct{}
 }
 
 // New returns a Keychain over the OS keychain.
@@ -135,21 +138,28 @@ func NewWithBackend(service string, timeout time.Duration, b Backend, p Prober) 
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Keychain{service: service, timeout: timeout, backend: b, prober: p}
+	return &Keychain{service: service, timeout: timeout, backend: b, prober: p, turn: make(chan struct{}, 1)}
 }
 
 func key(id, slot string) string { return id + "/" + slot }
 
-// call runs one keychain operation bounded by the timeout and ctx. The
-// goroutine may outlive the call when the keychain hangs; it holds no lock
-// and ends when the keychain answers.
+// call runs one keychain operation bounded by the timeout and ctx.
+//
+// Operations run one at a time, the probe included: the Secret Service
+// (gnome-keyring 42 to 50) aborts or drops off the bus when sessions are
+// opened concurrently (gnome-keyring #190, #196), and the daemon D-Bus
+// starts instead has its login keyring locked, so every check after a
+// concurrent "Check all" would fail as "locked" until the user unlocks it.
+// Waiting for the turn counts against the timeout. The goroutine may
+// outlive the call when the keychain hangs; it keeps the turn until the
+// keychain answers, so later calls time out rather than pile up.
 func (k *Keychain) call(ctx context.Context, op, key string, f func() (string, error)) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
-	if k.prober != nil {
-		if err := k.prober.Probe(ctx); err != nil {
-			return "", k.wrap(op, key, err)
-		}
+	select {
+	case k.turn <- struct{}{}:
+	case <-ctx.Done():
+		return "", &Error{Op: op, Key: key, Sentinel: ErrTimeout, Cause: ctx.Err()}
 	}
 	type res struct {
 		v   string
@@ -157,6 +167,13 @@ func (k *Keychain) call(ctx context.Context, op, key string, f func() (string, e
 	}
 	ch := make(chan res, 1)
 	go func() {
+		defer func() { <-k.turn }()
+		if k.prober != nil {
+			if err := k.prober.Probe(ctx); err != nil {
+				ch <- res{err: err}
+				return
+			}
+		}
 		v, err := f()
 		ch <- res{v, err}
 	}()
@@ -359,10 +376,6 @@ func (k *Keychain) Probe(ctx context.Context) error {
 	if k.prober == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, k.timeout)
-	defer cancel()
-	if err := k.prober.Probe(ctx); err != nil {
-		return k.wrap("probe", "", err)
-	}
-	return nil
+	_, err := k.call(ctx, "probe", "", func() (string, error) { return "", nil })
+	return err
 }

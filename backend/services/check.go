@@ -158,7 +158,7 @@ func (s *Service) probe1(ctx context.Context, in integration.Integration) probeR
 	case integration.KindAPIKey:
 		key, err := s.secrets.Get(ctx, in.ID, SlotAPIKey)
 		if err != nil {
-			return errResult(keychainErr(err))
+			return errResult(err)
 		}
 		if readsUpdateCycle(p) {
 			return s.probeUpdateCycle(ctx, in, p, key, true)
@@ -170,15 +170,19 @@ func (s *Service) probe1(ctx context.Context, in integration.Integration) probeR
 			err = nil // a server without authentication
 		}
 		if err != nil {
-			return errResult(keychainErr(err))
+			return errResult(err)
 		}
 		return s.probeDB(ctx, in, p, pw, "")
 	}
 	return errResult(errors.New("unknown kind"))
 }
 
+// errResult classifies a failure before or instead of a probe. Keychain
+// errors are mapped here, for every caller: a keychain failure met on the
+// way (the client secret, while setting up OAuth) is the keychain's state,
+// never "a problem inside Relink".
 func errResult(err error) probeResult {
-	o := health.Observation{Err: err, Now: time.Now()}
+	o := health.Observation{Err: keychainErr(err), Now: time.Now()}
 	return probeResult{verdict: health.Classify(o), obs: o}
 }
 
@@ -221,7 +225,7 @@ func (s *Service) probeDB(ctx context.Context, in integration.Integration, p cat
 		if key == "" {
 			var err error
 			if key, err = s.secrets.Get(ctx, in.ID, SlotSSHKey); err != nil {
-				return errResult(keychainErr(err))
+				return errResult(err)
 			}
 		}
 		pin, _, err := s.store.Setting(ctx, pinKey(in.ID))

@@ -248,3 +248,34 @@ func TestReauthorizeWhenKeychainFails(t *testing.T) {
 		t.Fatalf("after the keychain is back: got %s, %v; want connected", got.Status, err)
 	}
 }
+
+// A keychain failure met while setting up the OAuth probe (reading the
+// client secret) is the keychain's state, as it is on the token path:
+// never "a problem inside Relink". Seen after a concurrent "Check all"
+// when the Secret Service had been restarted locked.
+func TestCheckWhenKeychainFailsReadingClientSecret(t *testing.T) {
+	ctx := context.Background()
+	s, mem, _ := newService(t)
+	v, _ := addOAuth(t, s)
+	if got, err := s.Reauthorize(ctx, v.ID, ReauthOptions{Timeout: 10 * time.Second}); err != nil || got.Status != integration.StatusConnected {
+		t.Fatalf("Reauthorize: %s, %v; want connected", got.Status, err)
+	}
+	mem.SetFail(func(op, user string) error {
+		if op == "get" && strings.HasSuffix(user, "/"+SlotClientSecret) {
+			return errKeychainLocked
+		}
+		return nil
+	})
+	defer mem.SetFail(nil)
+	var views []IntegrationView
+	for range confirmAfter {
+		var err error
+		if views, err = s.Check(ctx, v.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := views[0]
+	if got.Status != integration.StatusError || got.Cause != integration.CauseLocalProblem || got.Problem == nil || got.Problem.Code != "problem.keychain_locked" {
+		t.Errorf("got %s/%s/%v; want error/local_problem/problem.keychain_locked", got.Status, got.Cause, got.Problem)
+	}
+}

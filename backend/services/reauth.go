@@ -420,7 +420,7 @@ func (s *Service) SubmitSecret(ctx context.Context, id, secret string) (Integrat
 // slow keychain becomes the integration's state, so the user sees what to
 // fix rather than the state from before the repair.
 func (s *Service) secretNotSaved(ctx context.Context, in integration.Integration, err error) (IntegrationView, error) {
-	v := errResult(keychainErr(err)).verdict
+	v := errResult(err).verdict
 	if v.Cause != integration.CauseLocalProblem {
 		s.recordError(ctx, in, err)
 		return s.View(in), err
