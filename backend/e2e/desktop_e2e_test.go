@@ -100,10 +100,14 @@ func (ti trayItem) icon() []byte {
 	return px[0].Pix
 }
 
+// menuIDs bounds the row ids asked for: fyne.io/systray gives every
+// rebuilt row a new id, so a long test with many integrations goes far.
+const menuIDs = 1 << 14
+
 // clickRow finds a menu row by label and clicks it over com.canonical.dbusmenu.
 func (ti trayItem) clickRow(t *testing.T, prefix string) {
 	t.Helper()
-	ids := make([]int32, 512)
+	ids := make([]int32, menuIDs)
 	for i := range ids {
 		ids[i] = int32(i + 1)
 	}
