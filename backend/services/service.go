@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -80,21 +81,25 @@ type Config struct {
 
 // Service is the application layer.
 type Service struct {
-	store      *store.Store
-	secrets    SecretStore
-	catalog    *catalog.Catalog
-	i18n       *i18n.Catalog
-	tokens     *tokens.Manager
-	opener     Opener
+	store   *store.Store
+	secrets SecretStore
+	catalog *catalog.Catalog
+	i18n    *i18n.Catalog
+	tokens  *tokens.Manager
+	opener  Opener
+	clock   Clock
+	http    *http.Client
+	probe   *http.Client
+	lang    func() string
+	version string
+	getenv  func(string) string
+	sleep   func(ctx context.Context, d time.Duration) error
+	dataDir string
+
+	// listeners guards the emitter and the listeners: the tray registers
+	// from its own goroutine while bound calls and checks notify.
+	listeners  sync.Mutex
 	emitter    Emitter
-	clock      Clock
-	http       *http.Client
-	probe      *http.Client
-	lang       func() string
-	version    string
-	getenv     func(string) string
-	sleep      func(ctx context.Context, d time.Duration) error
-	dataDir    string
 	onSettings []func(Settings)
 	onChange   []func(old, new integration.Integration)
 
@@ -148,20 +153,48 @@ type systemClock struct{}
 func (systemClock) Now() time.Time { return time.Now() }
 
 // SetEmitter replaces the emitter once the window exists.
-func (s *Service) SetEmitter(e Emitter) { s.emitter = e }
+func (s *Service) SetEmitter(e Emitter) {
+	s.listeners.Lock()
+	s.emitter = e
+	s.listeners.Unlock()
+}
 
-// OnSettingsChanged registers a listener for saved settings.
-func (s *Service) OnSettingsChanged(f func(Settings)) { s.onSettings = append(s.onSettings, f) }
+// OnSettingsChanged registers a listener for saved settings. It may be
+// called at any time, also from a listener.
+func (s *Service) OnSettingsChanged(f func(Settings)) {
+	s.listeners.Lock()
+	s.onSettings = append(s.onSettings, f)
+	s.listeners.Unlock()
+}
 
 // OnStatusChanged registers a listener for status transitions (tray,
-// notifications).
+// notifications). It may be called at any time, also from a listener.
 func (s *Service) OnStatusChanged(f func(old, new integration.Integration)) {
+	s.listeners.Lock()
 	s.onChange = append(s.onChange, f)
+	s.listeners.Unlock()
+}
+
+// settingsListeners and statusListeners are snapshots: listeners run
+// without the lock, so one may register another.
+func (s *Service) settingsListeners() []func(Settings) {
+	s.listeners.Lock()
+	defer s.listeners.Unlock()
+	return slices.Clip(s.onSettings)
+}
+
+func (s *Service) statusListeners() []func(old, new integration.Integration) {
+	s.listeners.Lock()
+	defer s.listeners.Unlock()
+	return slices.Clip(s.onChange)
 }
 
 func (s *Service) emit(name string, payload any) {
-	if s.emitter != nil {
-		s.emitter.Emit(name, payload)
+	s.listeners.Lock()
+	e := s.emitter
+	s.listeners.Unlock()
+	if e != nil {
+		e.Emit(name, payload)
 	}
 }
 
@@ -314,7 +347,7 @@ func (s *Service) mutate(ctx context.Context, id string, change func(*integratio
 	// The tray follows "checking again" too, though the stored status
 	// stays.
 	if oldStatus != newStatus || (old.Unconfirmed == nil) != (in.Unconfirmed == nil) {
-		for _, f := range s.onChange {
+		for _, f := range s.statusListeners() {
 			f(old, in)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -467,5 +468,47 @@ func TestUpdateRefusesInvisibleNamesAndStoresNFC(t *testing.T) {
 	got, err := s.Update(ctx, v.ID, "cafe\u0301", v.Settings)
 	if err != nil || got.Name != "caf\u00e9" {
 		t.Errorf("Update(NFD café) = %q, %v; want stored in NFC", got.Name, err)
+	}
+}
+
+// Listeners may be registered while others are being told (the tray
+// registers from its own goroutine while checks and bound calls notify),
+// and a listener may register another. Run with -race.
+func TestListenersRegisterDuringEmission(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	kp := newKeyProvider(t, "key-one")
+	v := addKey(t, s, kp, "Ops API", "key-one")
+	var told atomic.Int64
+	s.OnStatusChanged(func(_, _ integration.Integration) {
+		s.OnStatusChanged(func(_, _ integration.Integration) { told.Add(1) })
+	})
+	s.OnSettingsChanged(func(Settings) { s.OnSettingsChanged(func(Settings) {}) })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			s.OnStatusChanged(func(_, _ integration.Integration) {})
+			s.OnSettingsChanged(func(Settings) {})
+			s.SetEmitter(&recorder{})
+		}
+	}()
+	st, err := s.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		// Each check flips the status: the key is refused, then accepted.
+		kp.set(false, map[bool]string{true: "key-two", false: "key-one"}[i%2 == 0])
+		if _, err := s.Check(ctx, v.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveSettings(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if told.Load() == 0 {
+		t.Error("a listener registered by a listener was never told of a change")
 	}
 }

@@ -116,7 +116,7 @@ func (s *Service) SaveSettings(ctx context.Context, in Settings) (Settings, erro
 		return Settings{}, fmt.Errorf("save settings: %w", err)
 	}
 	s.emit(EventSettingsChanged, in)
-	for _, f := range s.onSettings {
+	for _, f := range s.settingsListeners() {
 		f(in)
 	}
 	return in, nil
