@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"relink/backend/store"
 	"relink/backend/support"
 )
 
@@ -71,13 +73,27 @@ func TestSecretHygiene(t *testing.T) {
 			t.Errorf("%s contains %d secret(s)", name, n)
 		}
 	}
-	filepath.Walk(data, func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			b, _ := os.ReadFile(p)
-			scan(p, b)
+	// The walk must see what Relink wrote: the database (named by an
+	// integration's provider), else a run that wrote elsewhere would pass.
+	sawDB := false
+	err := filepath.WalkDir(data, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sawDB = sawDB || (strings.HasPrefix(filepath.Base(p), store.DBFile) && bytes.Contains(b, []byte("custom-api-key")))
+		scan(p, b)
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sawDB {
+		t.Fatalf("the scan of %s did not find the database holding the integrations", data)
+	}
 	scan("command output", []byte(output.String()))
 	b, _ := os.ReadFile(bundle)
 	scan("bundle", b)
