@@ -100,9 +100,6 @@ func (m *Monitor) interval(ctx context.Context) time.Duration {
 	return time.Duration(st.CheckIntervalMinutes) * time.Minute
 }
 
-// Scheduler exposes pause/resume and wake-ups.
-func (m *Monitor) Scheduler() *health.Scheduler { return m.sched }
-
 // Start runs the loops until Stop.
 func (m *Monitor) Start(ctx context.Context, hooks Hooks) {
 	defer close(m.started)

@@ -67,6 +67,11 @@ func startTray(ctx context.Context, m *Monitor, hooks Hooks) trayHandle {
 		s.notifier.Observe(now, integration.EffectiveStatus(old, t), integration.EffectiveStatus(now, t), t)
 		s.update()
 	})
+	// A removed integration's waiting notification is no longer news.
+	svc.OnRemoved(func(id string) {
+		s.notifier.Forget(id)
+		s.update()
+	})
 	svc.OnSettingsChanged(func(st services.Settings) {
 		s.notifier.SetEnabled(st.Notifications)
 		s.autostart(st.OpenAtLogin)

@@ -494,9 +494,10 @@ func (s *Service) NextDue(in integration.Integration, interval time.Duration) ti
 		return time.Time{}
 	}
 	next := later(in.LastChecked.Add(jitter(in.ID, interval)), earliest)
-	// Refresh ahead of expiry even between checks.
+	// Refresh ahead of expiry even between checks, as early as the
+	// "Refresh tokens this early" setting says.
 	if in.Kind == integration.KindOAuth2 && !in.Expiry.AccessExpiresAt.IsZero() {
-		if early := in.Expiry.AccessExpiresAt.Add(-10 * time.Minute); early.Before(next) {
+		if early := in.Expiry.AccessExpiresAt.Add(-s.tokens.Margin()); early.Before(next) {
 			next = early
 		}
 	}

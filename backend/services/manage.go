@@ -262,6 +262,9 @@ func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
 	}
 	s.forgetProbe(id)
 	s.emit(EventIntegrationRemoved, map[string]string{"id": id})
+	for _, f := range s.removedListeners() {
+		f(id)
+	}
 	return res, nil
 }
 

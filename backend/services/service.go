@@ -102,6 +102,7 @@ type Service struct {
 	emitter    Emitter
 	onSettings []func(Settings)
 	onChange   []func(old, new integration.Integration)
+	onRemoved  []func(id string)
 
 	mu       sync.Mutex
 	attempts map[string]*attempt
@@ -145,6 +146,11 @@ func New(cfg Config) *Service {
 		OnRefresh:  s.recordRefresh,
 		Read:       s.readRefusal,
 	})
+	if s.store != nil {
+		if st, err := s.Settings(context.Background()); err == nil {
+			s.applySettings(st)
+		}
+	}
 	return s
 }
 
@@ -173,6 +179,20 @@ func (s *Service) OnStatusChanged(f func(old, new integration.Integration)) {
 	s.listeners.Lock()
 	s.onChange = append(s.onChange, f)
 	s.listeners.Unlock()
+}
+
+// OnRemoved registers a listener for integrations removed in this
+// process (notifications forget them).
+func (s *Service) OnRemoved(f func(id string)) {
+	s.listeners.Lock()
+	s.onRemoved = append(s.onRemoved, f)
+	s.listeners.Unlock()
+}
+
+func (s *Service) removedListeners() []func(id string) {
+	s.listeners.Lock()
+	defer s.listeners.Unlock()
+	return slices.Clip(s.onRemoved)
 }
 
 // settingsListeners and statusListeners are snapshots: listeners run

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,11 +196,16 @@ func TestAPIKeyLifecycle(t *testing.T) {
 			t.Errorf("history lacks a %s event", k)
 		}
 	}
+	var removed []string
+	s.OnRemoved(func(id string) { removed = append(removed, id) })
 	if _, err := s.Remove(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
 	if mem.Len() != 0 {
 		t.Errorf("%d keychain items left after remove", mem.Len())
+	}
+	if want := []string{v.ID}; !slices.Equal(removed, want) {
+		t.Errorf("OnRemoved told %v; want %v", removed, want)
 	}
 }
 
@@ -510,5 +516,54 @@ func TestListenersRegisterDuringEmission(t *testing.T) {
 	<-done
 	if told.Load() == 0 {
 		t.Error("a listener registered by a listener was never told of a change")
+	}
+}
+
+// The "Refresh tokens this early" setting decides both when the next
+// check comes ahead of an access token's expiry and whether a token that
+// close to expiry is refreshed.
+func TestRefreshMarginSetting(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	v, _ := addOAuth(t, s)
+	if got, err := s.Reauthorize(ctx, v.ID, ReauthOptions{Timeout: 10 * time.Second}); err != nil || got.Status != integration.StatusConnected {
+		t.Fatalf("Reauthorize: %s, %v; want connected", got.Status, err)
+	}
+	in, err := s.store.GetIntegration(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expiry := in.Expiry.AccessExpiresAt // an hour from now (newOAuthServer)
+	in.LastChecked = time.Now()
+	refreshes := func() int {
+		page, err := s.History(ctx, HistoryFilter{IntegrationID: v.ID, Kinds: []string{string(integration.EventRefresh)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Events)
+	}
+	for _, tt := range []struct {
+		minutes int
+		refresh bool // an hour before expiry is within the margin
+	}{{10, false}, {45, false}, {90, true}} {
+		st, err := s.Settings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.RefreshMarginMinutes = tt.minutes
+		if _, err := s.SaveSettings(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		margin := time.Duration(tt.minutes) * time.Minute
+		if got, want := s.NextDue(in, 24*time.Hour), expiry.Add(-margin); !got.Equal(want) {
+			t.Errorf("margin %d min: NextDue = %s; want %s (expiry %s minus the margin)", tt.minutes, got, want, expiry)
+		}
+		before := refreshes()
+		if _, err := s.tokens.AccessToken(ctx, v.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := refreshes() > before; got != tt.refresh {
+			t.Errorf("margin %d min with the token an hour from expiry: refreshed %v; want %v", tt.minutes, got, tt.refresh)
+		}
 	}
 }

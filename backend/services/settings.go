@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	"relink/backend/integration"
 )
@@ -115,9 +116,15 @@ func (s *Service) SaveSettings(ctx context.Context, in Settings) (Settings, erro
 	if err := s.store.SetSetting(ctx, settingsKey, string(raw)); err != nil {
 		return Settings{}, fmt.Errorf("save settings: %w", err)
 	}
+	s.applySettings(in)
 	s.emit(EventSettingsChanged, in)
 	for _, f := range s.settingsListeners() {
 		f(in)
 	}
 	return in, nil
+}
+
+// applySettings puts the settings the services themselves follow into effect.
+func (s *Service) applySettings(st Settings) {
+	s.tokens.SetMargin(time.Duration(st.RefreshMarginMinutes) * time.Minute)
 }

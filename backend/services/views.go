@@ -85,7 +85,6 @@ type ReauthStart struct {
 // Reauthorization stages reported through the "reauth:progress" event.
 const (
 	StageWaiting        = "waiting"
-	StageExchanging     = "exchanging"
 	StageConfirmAccount = "confirm_account"
 	StageDone           = "done"
 	StageFailed         = "failed"

@@ -145,7 +145,8 @@ func (m *Manager) SetMargin(d time.Duration) {
 	m.mu.Unlock()
 }
 
-func (m *Manager) margin() time.Duration {
+// Margin is how long before expiry a token is refreshed.
+func (m *Manager) Margin() time.Duration {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.cfg.Margin
@@ -189,7 +190,7 @@ func (m *Manager) fresh(t Token) bool {
 	if t.Expiry.IsZero() {
 		return true
 	}
-	return m.cfg.Clock.Now().Add(m.margin()).Before(t.Expiry)
+	return m.cfg.Clock.Now().Add(m.Margin()).Before(t.Expiry)
 }
 
 func (m *Manager) loadAccess(ctx context.Context, id string) (Token, error) {

@@ -26,6 +26,12 @@ describe('validateFields', () => {
     });
   });
 
+  it('leaves a pattern JavaScript cannot compile to the backend', () => {
+    // An RE2 inline flag, which JavaScript rejects: the form must still submit.
+    const re2: FieldView[] = [{ key: 'code', required: true, secret: false, kind: 'text', pattern: '(?i)[a-z]+' }];
+    expect(validateFields(re2, { code: 'abc' })).toEqual({});
+  });
+
   it.each([
     ['https://api.example.com/me', true],
     ['http://127.0.0.1:8080/me', true],

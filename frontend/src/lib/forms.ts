@@ -20,7 +20,7 @@ export function validateFields(fields: FieldView[], values: Record<string, strin
       fail(f, 'error.url_https');
     } else if (f.kind === 'number' && !/^\d{1,5}$/.test(v)) {
       fail(f, 'error.field_invalid', 'not_a_number');
-    } else if (f.pattern && !f.secret && !new RegExp(`^(?:${f.pattern})$`).test(v)) {
+    } else if (f.pattern && !f.secret && !matches(f.pattern, v)) {
       fail(f, 'error.field_invalid', 'pattern');
     }
   }
