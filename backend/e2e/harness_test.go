@@ -56,7 +56,12 @@ func build(t *testing.T) {
 			return
 		}
 		// The tags wails build uses, so the same binary also opens the window.
-		cmd = exec.Command("go", "build", "-tags", "desktop,production,webkit2_41", "-o", bins.relink, ".")
+		tags, err := exec.Command("../../.ci/build-tags").Output()
+		if err != nil {
+			buildErr = &buildError{"relink", "read the build tags: " + err.Error()}
+			return
+		}
+		cmd = exec.Command("go", "build", "-tags", "desktop,production,"+strings.TrimSpace(string(tags)), "-o", bins.relink, ".")
 		cmd.Dir = "../.."
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = &buildError{"relink", string(out)}

@@ -26,7 +26,8 @@ var (
 
 // Errors as each Secret Service failure reaches go-keyring.
 var (
-	errKeychainLocked  = errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'")
+	errKeychainLocked = errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'")
+	//lint:ignore ST1005 the exact text D-Bus answers with
 	errKeychainMissing = errors.New("The name org.freedesktop.secrets was not provided by any .service files")
 	errBusDropped      = errors.New("dbus: connection closed by user")
 )

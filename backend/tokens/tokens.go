@@ -173,7 +173,7 @@ func (m *Manager) storeAccess(ctx context.Context, id string, t Token) error {
 	m.mu.Lock()
 	m.cache[id] = t
 	m.mu.Unlock()
-	raw, _ := json.Marshal(storedAccess{t.AccessToken, t.Expiry, t.Scopes})
+	raw, _ := json.Marshal(storedAccess(t))
 	// The access token is also kept in the keychain so another process
 	// (the CLI) can use it without refreshing; if it does not fit, memory
 	// is enough — it can always be refreshed.
@@ -202,7 +202,7 @@ func (m *Manager) loadAccess(ctx context.Context, id string) (Token, error) {
 	if err := json.Unmarshal([]byte(raw), &sa); err != nil {
 		return Token{}, nil
 	}
-	return Token{AccessToken: sa.AccessToken, Expiry: sa.Expiry, Scopes: sa.Scopes}, nil
+	return Token(sa), nil
 }
 
 func (m *Manager) localLock(id string) *sync.Mutex {

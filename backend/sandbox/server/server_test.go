@@ -327,7 +327,7 @@ func revoke(t *testing.T, sb *sandbox, token, hint string) int {
 
 func TestRevocationEndpoint(t *testing.T) {
 	sb := start(t, Options{})
-	c, tok := sb.grant(t)
+	_, tok := sb.grant(t)
 	if got := revoke(t, sb, tok.AccessToken, "access_token"); got != http.StatusOK {
 		t.Fatalf("revoke access token = %d; want 200", got)
 	}
@@ -335,7 +335,7 @@ func TestRevocationEndpoint(t *testing.T) {
 		t.Errorf("whoami after revoking the access token = %d; want 401", w.status)
 	}
 
-	c, tok = sb.grant(t)
+	c, tok := sb.grant(t)
 	if got := revoke(t, sb, tok.RefreshToken, "refresh_token"); got != http.StatusOK {
 		t.Fatalf("revoke refresh token = %d; want 200", got)
 	}
@@ -445,7 +445,7 @@ func TestControlUserAndLifetimes(t *testing.T) {
 	if w := sb.whoami(t, tok.AccessToken); w.body["email"] != "bruno@example.com" {
 		t.Errorf("whoami email = %q; want the new user", w.body["email"])
 	}
-	got = sb.control(t, "reset", "")
+	sb.control(t, "reset", "")
 	got = sb.control(t, "state", "")
 	if got["user"] != DefaultUser || got["accessTtlMs"] != float64(time.Hour.Milliseconds()) {
 		t.Errorf("state after reset = %v; want the defaults", got)
