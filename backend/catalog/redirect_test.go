@@ -20,9 +20,8 @@ func withRedirect(red map[string]any, fields ...map[string]any) func(map[string]
 }
 
 var (
-	uriField   = map[string]any{"key": "redirect_uri", "kind": "text", "default": "http://localhost:53682/callback"}
-	relayField = map[string]any{"key": "relay_port", "kind": "number", "min": 1024, "max": 65535}
-	src        = "https://example.com/docs/redirect"
+	uriField = map[string]any{"key": "redirect_uri", "kind": "text", "default": "http://localhost:53682/callback"}
+	src      = "https://example.com/docs/redirect"
 )
 
 func TestParseRejectsRedirect(t *testing.T) {
