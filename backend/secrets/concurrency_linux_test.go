@@ -35,7 +35,7 @@ func TestConcurrentUseKeepsTheSecretService(t *testing.T) {
 	}
 	before := owner()
 	ctx := context.Background()
-	const workers, rounds = 16, 8
+	const workers, rounds = 8, 6
 	errs := make(chan error, workers*rounds*6)
 	var wg sync.WaitGroup
 	for w := range workers {
