@@ -338,11 +338,12 @@ func TestSettingsValidation(t *testing.T) {
 func TestOfflineIsOneStateNotBroken(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newService(t)
+	var ids []string
 	var servers []*keyProvider
 	for i := 0; i < 3; i++ {
 		kp := newKeyProvider(t, "k")
 		servers = append(servers, kp)
-		addKey(t, s, kp, "API "+string(rune('A'+i)), "k")
+		ids = append(ids, addKey(t, s, kp, "API "+string(rune('A'+i)), "k").ID)
 	}
 	// Every probe now fails at connect: the machine lost its network.
 	for _, kp := range servers {
