@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/options"
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
@@ -51,6 +52,16 @@ type wailsEmitter struct{ ctx context.Context }
 
 func (e wailsEmitter) Emit(name string, payload any) { wruntime.EventsEmit(e.ctx, name, payload) }
 
+// eventBatchInterval is how often at most the page gets a batch of changed
+// integrations: fast enough to look live, slow enough that a sweep of a
+// thousand is a handful of updates.
+const eventBatchInterval = 100 * time.Millisecond
+
+func batchedEmitter(ctx context.Context) services.Emitter {
+	return desktop.NewBatcher(wailsEmitter{ctx}, services.EventIntegrationChanged, services.EventIntegrationsChanged,
+		func(p any) string { v, _ := p.(services.IntegrationView); return v.ID }, eventBatchInterval)
+}
+
 func (a *App) startup(ctx context.Context) {
 	a.ctx = ctx
 	if w := a.restored; w != nil {
@@ -59,7 +70,7 @@ func (a *App) startup(ctx context.Context) {
 			wruntime.WindowMaximise(ctx)
 		}
 	}
-	a.svc.SetEmitter(wailsEmitter{ctx})
+	a.svc.SetEmitter(batchedEmitter(ctx))
 	if st, err := a.svc.Settings(ctx); err == nil {
 		a.setCloseToTray(st.CloseToTray)
 	}

@@ -124,11 +124,14 @@ type HistoryPage struct {
 // Events sent to the frontend.
 const (
 	EventIntegrationChanged = "integration:changed"
-	EventIntegrationRemoved = "integration:removed"
-	EventReload             = "integrations:reload"
-	EventReauthProgress     = "reauth:progress"
-	EventSettingsChanged    = "settings:changed"
-	EventNavigate           = "navigate"
+	// EventIntegrationsChanged carries many views: the window gets
+	// EventIntegrationChanged batched into it (desktop.Batcher).
+	EventIntegrationsChanged = "integrations:changed"
+	EventIntegrationRemoved  = "integration:removed"
+	EventReload              = "integrations:reload"
+	EventReauthProgress      = "reauth:progress"
+	EventSettingsChanged     = "settings:changed"
+	EventNavigate            = "navigate"
 )
 
 func optTime(t time.Time) *time.Time {

@@ -567,10 +567,11 @@ describe('App', () => {
 
   it('applies live updates from the backend', async () => {
     await start();
-    rt.emit('integration:changed', { ...byId('ga-1'), status: 'connected', severity: 0, cause: '', problem: undefined, needsAttention: false });
-    await tick();
-    const ga = screen.getAllByTestId('integration-row').find((r) => r.dataset.id === 'ga-1')!;
-    expect(ga.dataset.status).toBe('connected');
+    rt.emit('integrations:changed', [{ ...byId('ga-1'), status: 'connected', severity: 0, cause: '', problem: undefined, needsAttention: false }]);
+    const row = (id: string) => screen.getAllByTestId('integration-row').find((r) => r.dataset.id === id);
+    // Applied on the next frame, not at once.
+    expect(row('ga-1')!.dataset.status).toBe('needs_reauth');
+    await waitFor(() => expect(row('ga-1')!.dataset.status).toBe('connected'));
     rt.emit('integration:removed', { id: 'ga-1' });
     await tick();
     expect(screen.getAllByTestId('integration-row').length).toBe(8);

@@ -3,6 +3,8 @@ import type { IntegrationView, Navigate, ReauthProgress, Settings, StorageView }
 
 type Handlers = {
   'integration:changed': (v: IntegrationView) => void;
+  // Go batches integration:changed into this one (desktop.Batcher).
+  'integrations:changed': (vs: IntegrationView[]) => void;
   'integration:removed': (v: { id: string }) => void;
   'integrations:reload': () => void;
   'reauth:progress': (p: ReauthProgress) => void;

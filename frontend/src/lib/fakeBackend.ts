@@ -198,7 +198,7 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
   };
   const put = (v: IntegrationView) => {
     items = items.map((x) => (x.id === v.id ? v : x));
-    emit('integration:changed', v);
+    emit('integrations:changed', [v]);
     return v;
   };
   const healthy = (v: IntegrationView): IntegrationView => ({

@@ -1,6 +1,6 @@
 // List logic: search, filter, severity sort, grouping, summary counts and
 // the sentence that tells the user what to do about a row.
-import { relative, t } from './i18n.svelte';
+import { language, relative, t } from './i18n.svelte';
 import type { Cause, IntegrationView, Problem, Status } from './types';
 
 export interface ListQuery {
@@ -17,7 +17,16 @@ export function filterSort(items: IntegrationView[], q: ListQuery): IntegrationV
       if (!s) return true;
       return [v.name, v.providerName, v.account, v.provider].some((f) => f?.toLowerCase().includes(s));
     })
-    .sort((a, b) => b.severity - a.severity || a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
+    .sort((a, b) => b.severity - a.severity || nameOrder().compare(a.name, b.name));
+}
+
+let collator: { lang: string; c: Intl.Collator } | undefined;
+
+/** nameOrder compares names the way people count (int-2 before int-10), in the user's language. */
+export function nameOrder(): Intl.Collator {
+  const lang = language();
+  if (collator?.lang !== lang) collator = { lang, c: new Intl.Collator(lang, { numeric: true, sensitivity: 'base' }) };
+  return collator.c;
 }
 
 export type Group = 'saas' | 'database' | 'store';

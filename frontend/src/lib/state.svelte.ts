@@ -1,17 +1,21 @@
 // App-wide state: the integrations list and toasts, kept live by events.
 import { api, toProblem } from './api';
 import { on } from './events';
+import { keyedFrameQueue } from './frames';
 import { problem } from './i18n.svelte';
 import type { IntegrationView, Problem, StorageView } from './types';
 
-export const store = $state({
-  integrations: [] as IntegrationView[],
-  loaded: false,
-  loadError: undefined as Problem | undefined,
-  toasts: [] as { id: number; kind: 'ok' | 'error'; text: string }[],
+class Store {
+  // Raw: the list is replaced, never changed in place, so a thousand views
+  // cost a thousand plain objects, not a proxy and a signal per field.
+  integrations = $state.raw([] as IntegrationView[]);
+  loaded = $state(false);
+  loadError = $state(undefined as Problem | undefined);
+  toasts = $state([] as { id: number; kind: 'ok' | 'error'; text: string }[]);
   // Whether the data can be saved; undefined until the backend answered.
-  storage: undefined as StorageView | undefined,
-});
+  storage = $state.raw(undefined as StorageView | undefined);
+}
+export const store = new Store();
 
 let toastSeq = 0;
 // A few at a time: older outcomes are history by then, and a tall stack
@@ -50,18 +54,40 @@ export async function reload() {
   }
 }
 
+/** upsertAll puts fresh views of integrations into the list, in one update. */
+export function upsertAll(vs: IntegrationView[]): IntegrationView[] {
+  // Anything queued for these is older than what the caller holds.
+  changes.drop(vs.map((v) => v.id));
+  apply(vs);
+  return vs;
+}
+
 /** upsert puts a fresh view of one integration into the list and returns it. */
 export function upsert(v: IntegrationView): IntegrationView {
-  const i = store.integrations.findIndex((x) => x.id === v.id);
-  if (i >= 0) store.integrations[i] = v;
-  else store.integrations.push(v);
-  return v;
+  return upsertAll([v])[0];
 }
+
+function apply(vs: IntegrationView[]) {
+  const next = store.integrations.slice();
+  const at = new Map(next.map((x, i) => [x.id, i]));
+  for (const v of vs) {
+    const i = at.get(v.id);
+    if (i === undefined) at.set(v.id, next.push(v) - 1);
+    else next[i] = v;
+  }
+  store.integrations = next;
+}
+
+// Status events come in bursts while a sweep reports in: the page takes
+// them once per frame.
+const changes = keyedFrameQueue((v: IntegrationView) => v.id, apply);
 
 export function subscribe(): () => void {
   const offs = [
-    on('integration:changed', (v) => upsert(v)),
+    on('integrations:changed', (vs) => changes.push(vs)),
+    on('integration:changed', (v) => changes.push([v])),
     on('integration:removed', ({ id }) => {
+      changes.drop([id]);
       store.integrations = store.integrations.filter((x) => x.id !== id);
     }),
     on('integrations:reload', () => void reload()),
