@@ -7,7 +7,7 @@ BIN := build/bin/relink
 # One version, wails.json's productVersion, stamped into the binary.
 VERSION ?= $(shell sed -n 's/.*"productVersion": *"\([^"]*\)".*/\1/p' wails.json)
 
-.PHONY: deps build run test bench package install uninstall demo fuzz clean
+.PHONY: deps build run test bench package install uninstall demo screenshots fuzz clean
 
 deps:
 	@.ci/deps
@@ -40,6 +40,10 @@ uninstall:
 
 demo: build
 	@.ci/demo
+
+# The README's screenshots (build/screenshots), from the real window.
+screenshots: build
+	@.ci/readme-shots
 
 fuzz: deps
 	@FUZZTIME=$${FUZZTIME:-60s} .ci/fuzz

@@ -62,6 +62,22 @@ func batchedEmitter(ctx context.Context) services.Emitter {
 		func(p any) string { v, _ := p.(services.IntegrationView); return v.ID }, eventBatchInterval)
 }
 
+// recordMarks appends the page's paint timings (lib/marks.ts) to a file,
+// one "name value" line each, for bench/scale.
+func recordMarks(ctx context.Context, path string) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "relink: bench marks: %v\n", err)
+		return
+	}
+	var mu sync.Mutex
+	wruntime.EventsOn(ctx, services.EventBenchMark, func(data ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(f, data...)
+	})
+}
+
 func (a *App) startup(ctx context.Context) {
 	a.ctx = ctx
 	if w := a.restored; w != nil {
@@ -71,6 +87,9 @@ func (a *App) startup(ctx context.Context) {
 		}
 	}
 	a.svc.SetEmitter(batchedEmitter(ctx))
+	if path := os.Getenv("RELINK_BENCH_MARKS"); path != "" {
+		recordMarks(ctx, path)
+	}
 	if st, err := a.svc.Settings(ctx); err == nil {
 		a.setCloseToTray(st.CloseToTray)
 	}

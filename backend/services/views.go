@@ -132,6 +132,8 @@ const (
 	EventReauthProgress      = "reauth:progress"
 	EventSettingsChanged     = "settings:changed"
 	EventNavigate            = "navigate"
+	// EventBenchMark comes from the page: a paint timing for bench/scale.
+	EventBenchMark = "bench:mark"
 )
 
 func optTime(t time.Time) *time.Time {

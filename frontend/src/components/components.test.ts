@@ -565,6 +565,12 @@ describe('App', () => {
     expect(screen.queryByTestId('reauth-dialog')).toBeNull();
   });
 
+  it('finds with Ctrl+F', async () => {
+    await start();
+    await fireEvent.keyDown(window, { key: 'f', ctrlKey: true });
+    expect(document.activeElement).toBe(screen.getByTestId('search'));
+  });
+
   it('applies live updates from the backend', async () => {
     await start();
     rt.emit('integrations:changed', [{ ...byId('ga-1'), status: 'connected', severity: 0, cause: '', problem: undefined, needsAttention: false }]);
