@@ -57,18 +57,28 @@ export function has(key: string): boolean {
 
 /** plural picks key.one / key.other… by the language's plural rules. */
 export function plural(key: string, count: number, params: Params = {}): string {
-  const form = new Intl.PluralRules(state.lang).select(count);
+  const form = formatter('plural', (l) => new Intl.PluralRules(l)).select(count);
   const k = has(`${key}.${form}`) ? `${key}.${form}` : `${key}.other`;
   return t(k, { ...params, count: formatNumber(count) });
 }
 
+// Making an Intl formatter costs far more than using one, and a list of
+// rows uses a few each: one of each per language, made on first use.
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat | Intl.RelativeTimeFormat | Intl.PluralRules>();
+function formatter<T extends Intl.NumberFormat | Intl.DateTimeFormat | Intl.RelativeTimeFormat | Intl.PluralRules>(kind: string, make: (lang: string) => T): T {
+  const k = `${state.lang} ${kind}`;
+  let f = formatters.get(k) as T | undefined;
+  if (!f) formatters.set(k, (f = make(state.lang)));
+  return f;
+}
+
 export function formatNumber(n: number): string {
-  return new Intl.NumberFormat(state.lang).format(n);
+  return formatter('number', (l) => new Intl.NumberFormat(l)).format(n);
 }
 
 export function formatDate(iso: string | undefined): string {
   if (!iso) return '';
-  return new Intl.DateTimeFormat(state.lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+  return formatter('date', (l) => new Intl.DateTimeFormat(l, { dateStyle: 'medium', timeStyle: 'short' })).format(new Date(iso));
 }
 
 const units: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -91,7 +101,7 @@ export function relative(iso: string | undefined, now: number = Date.now()): str
   const secs = Math.round((new Date(iso).getTime() - now) / 1000);
   const [unit, size] = units.find(([, size]) => Math.abs(secs) >= size) ?? units[units.length - 1];
   const style = size >= 24 * 3600 ? 'long' : 'short';
-  return new Intl.RelativeTimeFormat(state.lang, { numeric: 'auto', style }).format(Math.round(secs / size), unit);
+  return formatter(`relative ${style}`, (l) => new Intl.RelativeTimeFormat(l, { numeric: 'auto', style })).format(Math.round(secs / size), unit);
 }
 
 /**
