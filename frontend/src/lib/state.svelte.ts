@@ -67,15 +67,27 @@ export function upsert(v: IntegrationView): IntegrationView {
   return upsertAll([v])[0];
 }
 
+// Where each id is in the list, kept across updates while nothing else
+// replaced the list: a sweep's many small updates then allocate no index.
+let indexed: IntegrationView[] | undefined;
+let at = new Map<string, number>();
+
 function apply(vs: IntegrationView[]) {
+  if (indexed !== store.integrations) at = new Map(store.integrations.map((x, i) => [x.id, i]));
   const next = store.integrations.slice();
-  const at = new Map(next.map((x, i) => [x.id, i]));
   for (const v of vs) {
     const i = at.get(v.id);
     if (i === undefined) at.set(v.id, next.push(v) - 1);
-    else next[i] = v;
+    else next[i] = checkingInPlace(next[i], v);
   }
-  store.integrations = next;
+  store.integrations = indexed = next;
+}
+
+// A row being checked keeps the place its last outcome gave it: a sweep
+// would otherwise lift every row to "checking" and drop it back, so the
+// list jumped under the pointer and rebuilt every visible row per update.
+function checkingInPlace(old: IntegrationView, v: IntegrationView): IntegrationView {
+  return v.status === 'checking' && old.severity !== v.severity ? { ...v, severity: old.severity } : v;
 }
 
 // Status events come in bursts while a sweep reports in: the page takes
