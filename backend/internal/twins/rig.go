@@ -3,6 +3,8 @@ package twins
 import (
 	"bufio"
 	"crypto/tls"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -48,6 +50,16 @@ func Start(t testing.TB) *Rig {
 	return r
 }
 
+// StartIn starts a rig keeping its CA file in dir, for a TestMain that
+// has no testing.T; stop ends it.
+func StartIn(dir string) (rig *Rig, stop func(), err error) {
+	r, err := start(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, r.close, nil
+}
+
 func start(dir string) (*Rig, error) {
 	ca, err := NewCA()
 	if err != nil {
@@ -63,7 +75,10 @@ func start(dir string) (*Rig, error) {
 	}
 	r := &Rig{ca: ca, caFile: caFile, proxyURL: "http://" + ln.Addr().String(), byHost: map[string]Twin{},
 		tunnels: newConnListener(ln.Addr())}
-	r.inner = &http.Server{Handler: http.HandlerFunc(r.route), ReadHeaderTimeout: 10 * time.Second}
+	// Handshake noise (a client that distrusts the CA, a closed tunnel) is
+	// what some tests provoke; the client reports it, not the log.
+	quiet := log.New(io.Discard, "", 0)
+	r.inner = &http.Server{Handler: http.HandlerFunc(r.route), ReadHeaderTimeout: 10 * time.Second, ErrorLog: quiet}
 	r.outer = &http.Server{Handler: http.HandlerFunc(r.connect), ReadHeaderTimeout: 10 * time.Second}
 	go r.inner.Serve(r.tunnels)
 	go r.outer.Serve(ln)
