@@ -1,0 +1,237 @@
+package twins
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"relink/backend/catalog"
+	"relink/backend/health"
+	"relink/backend/integration"
+)
+
+// twinOf mounts a generic twin for every OAuth and API-key provider.
+func twinOf(t *testing.T) (*Rig, *Generic, map[string]Setup) {
+	t.Helper()
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	setups := map[string]Setup{}
+	var list []Setup
+	for _, p := range cat.List() {
+		if p.Kind == integration.KindDatabase {
+			continue
+		}
+		s, err := NewSetup(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		setups[p.ID] = s
+		list = append(list, s)
+	}
+	g, err := NewGeneric(nil, list...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig := Start(t)
+	rig.Mount(g)
+	return rig, g, setups
+}
+
+// noFollow stops at the redirect back to the client, as a test reads it.
+func noFollow(c *http.Client) *http.Client {
+	cc := *c
+	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cc
+}
+
+func oauthConfig(t *testing.T, s Setup, redirect string) *oauth2.Config {
+	t.Helper()
+	eps, err := s.Provider.OAuthEndpoints(s.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eps.Discover {
+		eps.AuthURL, eps.TokenURL = eps.Issuer+"/authorize", eps.Issuer+"/token"
+	}
+	style := oauth2.AuthStyleInParams
+	if eps.HeaderAuth {
+		style = oauth2.AuthStyleInHeader
+	}
+	return &oauth2.Config{ClientID: s.Settings["client_id"], ClientSecret: s.Secret, RedirectURL: redirect, Scopes: eps.Scopes,
+		Endpoint: oauth2.Endpoint{AuthURL: eps.AuthURL, TokenURL: eps.TokenURL, AuthStyle: style}}
+}
+
+// authorize runs the browser's part: it returns the redirect the twin
+// answers with.
+func authorize(t *testing.T, c *http.Client, cfg *oauth2.Config, opts ...oauth2.AuthCodeOption) (*http.Response, url.Values) {
+	t.Helper()
+	resp, err := noFollow(c).Get(cfg.AuthCodeURL("st4te", opts...))
+	if err != nil {
+		t.Fatalf("authorize: %v", err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.String() == "" {
+		return resp, nil
+	}
+	return resp, loc.Query()
+}
+
+func probe(t *testing.T, c *http.Client, s Setup, cred string) health.Observation {
+	t.Helper()
+	pr, err := s.Provider.ProbeRequest(s.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return health.ProbeHTTP(context.Background(), c, health.HTTPRequest(pr.WithCredential(cred)))
+}
+
+// TestGenericTwinServesEveryProvider runs each provider's happy path the
+// way Relink reads it: authorization with PKCE, code exchange, the probe
+// (account where accountPath looks), refresh and revocation; an API key
+// is probed with the key.
+func TestGenericTwinServesEveryProvider(t *testing.T) {
+	rig, _, setups := twinOf(t)
+	c := rig.Client()
+	for id, s := range setups {
+		t.Run(id, func(t *testing.T) {
+			if s.Provider.OAuth == nil {
+				if o := probe(t, c, s, s.Secret); o.StatusCode != 200 || o.Account != s.Account {
+					t.Fatalf("probe with the key = %d %q %v; want 200 as %s", o.StatusCode, o.Account, o.Err, s.Account)
+				}
+				if o := probe(t, c, s, "wrong-key"); o.StatusCode != 401 {
+					t.Errorf("probe with a wrong key = %d; want 401", o.StatusCode)
+				}
+				return
+			}
+			cfg := oauthConfig(t, s, "http://127.0.0.1:53682/callback")
+			verifier := oauth2.GenerateVerifier()
+			_, q := authorize(t, c, cfg, oauth2.S256ChallengeOption(verifier))
+			if q.Get("state") != "st4te" || q.Get("code") == "" {
+				t.Fatalf("authorization redirect = %v; want a code and the state", q)
+			}
+			ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c)
+			if _, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption("not-the-verifier")); err == nil && s.Provider.OAuth.PKCE {
+				t.Errorf("exchange with a wrong verifier succeeded")
+			}
+			_, q = authorize(t, c, cfg, oauth2.S256ChallengeOption(verifier))
+			tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatalf("exchange: %v", err)
+			}
+			if o := probe(t, c, s, tok.AccessToken); o.StatusCode != 200 || o.Account != s.Account {
+				t.Fatalf("probe = %d %q %v; want 200 as %s", o.StatusCode, o.Account, o.Err, s.Account)
+			}
+			fresh, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Unix(1, 0)}).Token()
+			if err != nil || fresh.AccessToken == tok.AccessToken {
+				t.Fatalf("refresh = %v; want a new access token", err)
+			}
+			if s.Provider.OAuth.RevokeURL == "" {
+				return
+			}
+			eps, _ := s.Provider.OAuthEndpoints(s.Settings)
+			if eps.Discover {
+				eps.RevokeURL = eps.Issuer + "/revoke"
+			}
+			resp, err := c.PostForm(eps.RevokeURL, url.Values{"token": {fresh.RefreshToken}, "client_id": {cfg.ClientID}})
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("revoke = %v %v", resp, err)
+			}
+			if o := probe(t, c, s, fresh.AccessToken); o.StatusCode != 401 {
+				t.Errorf("probe after revocation = %d; want 401", o.StatusCode)
+			}
+		})
+	}
+}
+
+func TestGenericTwinEnforcesTheAuthorizationRequest(t *testing.T) {
+	rig, g, setups := twinOf(t)
+	c := rig.Client()
+	s := setups["salesforce"]
+	cfg := oauthConfig(t, s, "http://127.0.0.1:53682/callback")
+	verifier := oauth2.GenerateVerifier()
+
+	if _, q := authorize(t, c, cfg); q.Get("error") != "invalid_request" {
+		t.Errorf("without PKCE: redirect %v; want error=invalid_request", q)
+	}
+	if _, q := authorize(t, c, cfg, oauth2.SetAuthURLParam("code_challenge", "x"), oauth2.SetAuthURLParam("code_challenge_method", "plain")); q.Get("error") != "invalid_request" {
+		t.Errorf("with PKCE plain: redirect %v; want error=invalid_request", q)
+	}
+	g.SetRedirectURI("salesforce", "http://localhost:53682/callback")
+	if resp, q := authorize(t, c, cfg, oauth2.S256ChallengeOption(verifier)); resp.StatusCode != 400 || q != nil {
+		t.Errorf("unregistered redirect URI: %d with redirect %v; want 400 and no redirect", resp.StatusCode, q)
+	}
+	cfg.RedirectURL = "http://localhost:53682/callback"
+	if _, q := authorize(t, c, cfg, oauth2.S256ChallengeOption(verifier)); q.Get("code") == "" {
+		t.Errorf("registered redirect URI: redirect %v; want a code", q)
+	}
+	// Google Analytics and Google Ads share endpoints: the client id says
+	// which one is asked.
+	ga := oauthConfig(t, setups["google-analytics"], "http://127.0.0.1:1/cb")
+	g.Switch("google-ads", &Case{At: atAuthorize, Status: 500})
+	if _, q := authorize(t, c, ga, oauth2.S256ChallengeOption(verifier)); q.Get("code") == "" {
+		t.Errorf("Google Analytics authorization while Google Ads fails: %v; want a code", q)
+	}
+}
+
+func TestGenericTwinSwitchesIntoCases(t *testing.T) {
+	rig, g, setups := twinOf(t)
+	c := rig.Client()
+	s := setups["stripe"]
+	rate := &Case{Name: "rate limited", At: AtProbe, Status: 429, Headers: map[string]string{"Retry-After": "7"}, Body: `{"error":{"type":"rate_limit_error"}}`}
+	g.Switch("stripe", rate)
+	o := probe(t, c, s, s.Secret)
+	if o.StatusCode != 429 || o.RetryAfter != "7" {
+		t.Errorf("switched into %q: %d Retry-After %q; want 429 and 7", rate.Name, o.StatusCode, o.RetryAfter)
+	}
+	if got := g.Hits("stripe", AtProbe); got != 1 {
+		t.Errorf("Hits(stripe, probe) = %d; want 1", got)
+	}
+	g.Switch("stripe", nil)
+	if o := probe(t, c, s, s.Secret); o.StatusCode != 200 {
+		t.Errorf("healthy again: %d; want 200", o.StatusCode)
+	}
+
+	// A token case answers the refresh.
+	sf := setups["salesforce"]
+	cfg := oauthConfig(t, sf, "http://127.0.0.1:53682/callback")
+	verifier := oauth2.GenerateVerifier()
+	_, q := authorize(t, c, cfg, oauth2.S256ChallengeOption(verifier))
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c)
+	tok, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Switch("salesforce", &Case{At: AtToken, Status: 400, Body: `{"error":"invalid_grant","error_description":"expired access/refresh token"}`})
+	_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Unix(1, 0)}).Token()
+	if err == nil || !strings.Contains(err.Error(), "expired access/refresh token") {
+		t.Errorf("refresh in a token case = %v; want the case's answer", err)
+	}
+}
+
+func TestPlace(t *testing.T) {
+	for _, tc := range []struct{ path, want string }{
+		{"email", `{"email":"a"}`},
+		{"user.email", `{"user":{"email":"a"}}`},
+		{"0.tenantName", `[{"tenantName":"a"}]`},
+		{"data.0.attributes.x", `{"data":[{"attributes":{"x":"a"}}]}`},
+	} {
+		b, _ := jsonString(place(nil, strings.Split(tc.path, "."), "a"))
+		if b != tc.want {
+			t.Errorf("place(%s) = %s; want %s", tc.path, b, tc.want)
+		}
+	}
+}
+
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
