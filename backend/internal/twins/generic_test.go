@@ -235,3 +235,18 @@ func jsonString(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
 }
+
+// TestFixturesLoad reads the catalogue's dialect fixtures: every case is
+// well formed and names a provider of the catalogue.
+func TestFixturesLoad(t *testing.T) {
+	cases, err := LoadCases("../../catalog/testdata/dialects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := catalog.Load()
+	for _, id := range Providers(cases) {
+		if _, ok := cat.Get(id); !ok {
+			t.Errorf("fixtures for %q, which is not a catalogue provider", id)
+		}
+	}
+}
