@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,7 +110,14 @@ func newTwinSuite(t *testing.T) *twinSuite {
 	}
 	s.rig = twins.Start(t)
 	s.rig.Mount(s.twin)
-	s.browser = startFifoBrowser(t, s.rig)
+	s.browser = startFifoBrowser(t, s.rig, func(uri string) error {
+		// What the desktop entry does for Relink's private-use scheme.
+		out, err := exec.Command(bins.relink, uri).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("relink %s: %v: %s", uri, err, out)
+		}
+		return nil
+	})
 	s.env = append(append(os.Environ(), s.rig.Env()...), "BROWSER="+s.browser.script, "LANG=en_US.UTF-8", "LC_ALL=")
 	return s
 }
@@ -247,14 +255,15 @@ func twinCLI(t *testing.T, env []string, dataDir, stdin string, args ...string) 
 
 // fifoBrowser plays the user's browser: $BROWSER writes the URL Relink
 // opens into a FIFO, and the test opens it through the rig (proxy and CA)
-// and follows the twin's redirect to Relink's loopback callback, which
-// stays direct.
+// and follows the twin's redirects to Relink's loopback callback, which
+// stays direct. A redirect to another scheme goes to the OS's handler for
+// it, openOther.
 type fifoBrowser struct {
 	script string
 	wg     sync.WaitGroup
 }
 
-func startFifoBrowser(t *testing.T, rig *twins.Rig) *fifoBrowser {
+func startFifoBrowser(t *testing.T, rig *twins.Rig, openOther func(uri string) error) *fifoBrowser {
 	t.Helper()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "urls")
@@ -274,6 +283,12 @@ func startFifoBrowser(t *testing.T, rig *twins.Rig) *fifoBrowser {
 		t.Fatal(err)
 	}
 	client := rig.Client()
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
 	go func() {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 64<<10), 64<<10)
@@ -290,6 +305,11 @@ func startFifoBrowser(t *testing.T, rig *twins.Rig) *fifoBrowser {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode/100 == 3 {
+					if err := openOther(loc); err != nil {
+						fmt.Fprintf(os.Stderr, "twin browser: %v\n", err)
+					}
+				}
 			}()
 		}
 	}()

@@ -51,7 +51,11 @@ type route struct {
 	at       string // AtToken, AtProbe, AtRevoke, AtDiscovery or atAuthorize
 }
 
-const atAuthorize = "authorize"
+// Endpoints that are not failure points of a case.
+const (
+	atAuthorize = "authorize"
+	atRelay     = "relay" // the user's https redirect page
+)
 
 type grant struct {
 	provider string
@@ -120,7 +124,10 @@ func (g *Generic) add(s Setup) error {
 		}
 		tp.probe, tp.endpoints[AtProbe] = pr, pr.URL
 	}
-	for _, at := range []string{atAuthorize, AtToken, AtRevoke, AtProbe} {
+	if s.Relay != "" {
+		tp.endpoints[atRelay] = s.RedirectURI
+	}
+	for _, at := range []string{atAuthorize, AtToken, AtRevoke, AtProbe, atRelay} {
 		if u := tp.endpoints[at]; u != "" {
 			if err := g.route(p.ID, at, u); err != nil {
 				return err
@@ -215,6 +222,10 @@ func (g *Generic) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.discovery(w, tp)
 	case AtProbe:
 		g.probe(w, r, tp)
+	case atRelay:
+		// What the user's relay page does: forward the query, untouched,
+		// to Relink's loopback listener.
+		http.Redirect(w, r, tp.Relay+"?"+r.URL.RawQuery, http.StatusFound)
 	default:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)

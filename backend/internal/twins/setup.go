@@ -3,8 +3,12 @@ package twins
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"sort"
+	"strconv"
 	"time"
 
 	"relink/backend/catalog"
@@ -25,6 +29,9 @@ type Setup struct {
 	// RedirectURI, when set, is the one redirect URI registered in the
 	// user's app: the twin refuses any other, as strict providers do.
 	RedirectURI string
+	// Relay, for a redirect URI on an https page the user hosts, is where
+	// that page forwards the callback's query: Relink's loopback listener.
+	Relay string
 	// AccessLifetime is the expires_in of issued access tokens (default:
 	// the catalogue's lifetime, else one hour).
 	AccessLifetime time.Duration
@@ -66,7 +73,75 @@ func NewSetup(p catalog.Provider) (Setup, error) {
 	if p.Kind == integration.KindAPIKey || (p.OAuth != nil && p.OAuth.ClientSecret != "none") {
 		s.Secret = randomToken("twin-secret")
 	}
+	if err := s.registerRedirect(); err != nil {
+		return Setup{}, fmt.Errorf("twin setup for %s: %w", p.ID, err)
+	}
 	return s, nil
+}
+
+// Setting keys of a provider whose app registers one exact redirect URI.
+const (
+	fieldRedirectURI = "redirect_uri"
+	fieldRelayPort   = "relay_port"
+)
+
+// registerRedirect registers a redirect URI in the user's app, as its
+// setup instructions ask, for a provider that takes one: the field's
+// default (a private-use scheme, or a fixed localhost port, moved to a
+// free port of its own so providers can run side by side), else an https
+// relay page the twin hosts, forwarding to a free loopback port.
+// Providers without the field accept any loopback redirect.
+func (s *Setup) registerRedirect() error {
+	f, ok := fieldOf(s.Provider, fieldRedirectURI)
+	if !ok {
+		return nil
+	}
+	u, err := url.Parse(f.Default)
+	switch {
+	case err != nil:
+		return fmt.Errorf("redirect_uri default %q: %w", f.Default, err)
+	case f.Default == "":
+		if _, ok := fieldOf(s.Provider, fieldRelayPort); !ok {
+			return errors.New("redirect_uri has no default and there is no relay_port for an https relay")
+		}
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		s.Settings[fieldRedirectURI] = "https://relay.example.com/" + s.Provider.ID + "/callback"
+		s.Settings[fieldRelayPort] = strconv.Itoa(port)
+		s.Relay = "http://localhost:" + strconv.Itoa(port) + "/callback"
+	case u.Scheme == "http":
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
+		s.Settings[fieldRedirectURI] = u.String()
+	default:
+		s.Settings[fieldRedirectURI] = f.Default
+	}
+	s.RedirectURI = s.Settings[fieldRedirectURI]
+	return nil
+}
+
+func fieldOf(p catalog.Provider, key string) (catalog.Field, bool) {
+	for _, f := range p.Fields {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return catalog.Field{}, false
+}
+
+// freePort asks the system for a loopback port nobody listens on now.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // AddArgs are the arguments of `relink add` for this setup (after the
