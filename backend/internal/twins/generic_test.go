@@ -52,6 +52,14 @@ func noFollow(c *http.Client) *http.Client {
 	return &cc
 }
 
+// redirectOf is the redirect URI registered for s, else a loopback one.
+func redirectOf(s Setup) string {
+	if s.RedirectURI != "" {
+		return s.RedirectURI
+	}
+	return "http://127.0.0.1:53682/callback"
+}
+
 func oauthConfig(t *testing.T, s Setup, redirect string) *oauth2.Config {
 	t.Helper()
 	eps, err := s.Provider.OAuthEndpoints(s.Settings)
@@ -112,7 +120,7 @@ func TestGenericTwinServesEveryProvider(t *testing.T) {
 				}
 				return
 			}
-			cfg := oauthConfig(t, s, "http://127.0.0.1:53682/callback")
+			cfg := oauthConfig(t, s, redirectOf(s))
 			verifier := oauth2.GenerateVerifier()
 			_, q := authorize(t, c, cfg, oauth2.S256ChallengeOption(verifier))
 			if q.Get("state") != "st4te" || q.Get("code") == "" {
@@ -155,7 +163,8 @@ func TestGenericTwinServesEveryProvider(t *testing.T) {
 func TestGenericTwinEnforcesTheAuthorizationRequest(t *testing.T) {
 	rig, g, setups := twinOf(t)
 	c := rig.Client()
-	s := setups["salesforce"]
+	// Google accepts any loopback port (no redirect URI registered).
+	s := setups["google-analytics"]
 	cfg := oauthConfig(t, s, "http://127.0.0.1:53682/callback")
 	verifier := oauth2.GenerateVerifier()
 
@@ -165,7 +174,7 @@ func TestGenericTwinEnforcesTheAuthorizationRequest(t *testing.T) {
 	if _, q := authorize(t, c, cfg, oauth2.SetAuthURLParam("code_challenge", "x"), oauth2.SetAuthURLParam("code_challenge_method", "plain")); q.Get("error") != "invalid_request" {
 		t.Errorf("with PKCE plain: redirect %v; want error=invalid_request", q)
 	}
-	g.SetRedirectURI("salesforce", "http://localhost:53682/callback")
+	g.SetRedirectURI("google-analytics", "http://localhost:53682/callback")
 	if resp, q := authorize(t, c, cfg, oauth2.S256ChallengeOption(verifier)); resp.StatusCode != 400 || q != nil {
 		t.Errorf("unregistered redirect URI: %d with redirect %v; want 400 and no redirect", resp.StatusCode, q)
 	}
@@ -175,9 +184,8 @@ func TestGenericTwinEnforcesTheAuthorizationRequest(t *testing.T) {
 	}
 	// Google Analytics and Google Ads share endpoints: the client id says
 	// which one is asked.
-	ga := oauthConfig(t, setups["google-analytics"], "http://127.0.0.1:1/cb")
 	g.Switch("google-ads", &Case{At: atAuthorize, Status: 500})
-	if _, q := authorize(t, c, ga, oauth2.S256ChallengeOption(verifier)); q.Get("code") == "" {
+	if _, q := authorize(t, c, cfg, oauth2.S256ChallengeOption(verifier)); q.Get("code") == "" {
 		t.Errorf("Google Analytics authorization while Google Ads fails: %v; want a code", q)
 	}
 }
@@ -202,7 +210,7 @@ func TestGenericTwinSwitchesIntoCases(t *testing.T) {
 
 	// A token case answers the refresh.
 	sf := setups["salesforce"]
-	cfg := oauthConfig(t, sf, "http://127.0.0.1:53682/callback")
+	cfg := oauthConfig(t, sf, redirectOf(sf))
 	verifier := oauth2.GenerateVerifier()
 	_, q := authorize(t, c, cfg, oauth2.S256ChallengeOption(verifier))
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c)
@@ -248,5 +256,68 @@ func TestFixturesLoad(t *testing.T) {
 		if _, ok := cat.Get(id); !ok {
 			t.Errorf("fixtures for %q, which is not a catalogue provider", id)
 		}
+	}
+}
+
+// TestRegisteredRedirects: a provider whose app registers one redirect URI
+// gets one (the field's default, a fixed port moved to a free one, or an
+// https relay page the twin hosts), and the twin sends the browser there
+// and nowhere else.
+func TestRegisteredRedirects(t *testing.T) {
+	field := func(def string) []catalog.Field {
+		return []catalog.Field{{Key: "client_id", Required: true, Kind: "text"}, {Key: "client_secret", Secret: true, Kind: "password"},
+			{Key: fieldRedirectURI, Kind: "text", Default: def}, {Key: fieldRelayPort, Kind: "number"}}
+	}
+	provider := func(id, def string) catalog.Provider {
+		return catalog.Provider{ID: id, Kind: integration.KindOAuth2, Fields: field(def),
+			OAuth: &catalog.OAuth{AuthURL: "https://login." + id + ".example/authorize", TokenURL: "https://login." + id + ".example/token",
+				PKCE: true, ClientSecret: "required", DefaultScopes: []string{"read"}},
+			Probe: &catalog.Probe{Method: "GET", URL: "https://api." + id + ".example/me", Auth: "bearer", AccountPath: "email"}}
+	}
+	var setups []Setup
+	for _, p := range []catalog.Provider{provider("scheme", "io.relink.app:/callback"), provider("fixed", "http://localhost:53682/callback"), provider("relay", "")} {
+		s, err := NewSetup(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		setups = append(setups, s)
+	}
+	if got := setups[0].RedirectURI; got != "io.relink.app:/callback" {
+		t.Errorf("scheme: registered %q; want the field's default", got)
+	}
+	if got := setups[1].RedirectURI; !strings.HasPrefix(got, "http://localhost:") || strings.Contains(got, ":53682/") {
+		t.Errorf("fixed: registered %q; want localhost on a port of its own", got)
+	}
+	relay := setups[2]
+	if !strings.HasPrefix(relay.RedirectURI, "https://relay.example.com/") || relay.Settings[fieldRelayPort] == "" ||
+		relay.Relay != "http://localhost:"+relay.Settings[fieldRelayPort]+"/callback" {
+		t.Fatalf("relay: registered %q, relay %q, port %q; want an https page forwarding to the relay port", relay.RedirectURI, relay.Relay, relay.Settings[fieldRelayPort])
+	}
+	g, err := NewGeneric(nil, setups...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig := Start(t)
+	rig.Mount(g)
+	c := rig.Client()
+	verifier := oauth2.S256ChallengeOption(oauth2.GenerateVerifier())
+	for _, s := range setups {
+		if resp, q := authorize(t, c, oauthConfig(t, s, "http://127.0.0.1:1/callback"), verifier); resp.StatusCode != 400 || q != nil {
+			t.Errorf("%s: an unregistered redirect got %d %v; want a 400 page", s.Provider.ID, resp.StatusCode, q)
+		}
+		if _, q := authorize(t, c, oauthConfig(t, s, s.RedirectURI), verifier); q.Get("code") == "" {
+			t.Errorf("%s: the registered redirect got %v; want a code", s.Provider.ID, q)
+		}
+	}
+	// The relay page forwards the query to Relink's loopback listener.
+	resp, q := authorize(t, c, oauthConfig(t, relay, relay.RedirectURI), verifier)
+	loc := resp.Header.Get("Location")
+	resp, err = noFollow(c).Get(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := resp.Header.Get("Location"), relay.Relay+"?"+q.Encode(); got != want {
+		t.Errorf("relay page redirects to %q; want %q", got, want)
 	}
 }
