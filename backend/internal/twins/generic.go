@@ -42,6 +42,9 @@ type twinProvider struct {
 	Setup
 	endpoints map[string]string // at → URL (authorize, token, revoke, probe)
 	probe     catalog.ProbeRequest
+	x         extras
+	kept      map[string]string // values handed over at authorization
+	dataPath  string            // host+path of the data-access probe
 	active    *Case
 	hits      map[string]int
 }
@@ -134,6 +137,18 @@ func (g *Generic) add(s Setup) error {
 			}
 		}
 	}
+	var err error
+	if tp.x, tp.kept, err = readExtras(p); err != nil {
+		return err
+	}
+	if d := tp.x.DataProbe; d != nil {
+		u := render(d.URL, tp.kept, s.Settings)
+		if err := g.route(p.ID, AtData, u); err != nil {
+			return err
+		}
+		pu, _ := url.Parse(u)
+		tp.dataPath = strings.ToLower(pu.Hostname()) + pu.Path
+	}
 	if p.Kind == integration.KindAPIKey {
 		g.tokens[s.Secret] = &issued{g: &grant{provider: p.ID}}
 	}
@@ -172,6 +187,21 @@ func (g *Generic) Hits(provider, at string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.providers[provider].hits[at]
+}
+
+// Serves reports whether the provider has the endpoint at (AtToken,
+// AtData…) in the catalogue, so a case there can happen at all.
+func (g *Generic) Serves(provider, at string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	tp := g.providers[provider]
+	switch at {
+	case AtData:
+		return tp.x.DataProbe != nil
+	case AtDiscovery:
+		return tp.endpoints["issuer"] != ""
+	}
+	return tp.endpoints[at] != ""
 }
 
 // SetRedirectURI registers the one redirect URI the provider accepts for
@@ -222,14 +252,12 @@ func (g *Generic) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.discovery(w, tp)
 	case AtProbe:
 		g.probe(w, r, tp)
+	case AtData:
+		g.data(w, r, tp, host+r.URL.Path)
 	case atRelay:
 		// What the user's relay page does: forward the query, untouched,
 		// to Relink's loopback listener.
 		http.Redirect(w, r, tp.Relay+"?"+r.URL.RawQuery, http.StatusFound)
-	default:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, `{"error":"not_found","message":"the twin has no data at %s"}`, r.URL.Path)
 	}
 }
 
@@ -263,7 +291,7 @@ func (g *Generic) pick(r *http.Request, routes []route) (route, bool) {
 			if id, _ := clientCredentials(r); id == tp.Settings["client_id"] {
 				return rt, true
 			}
-		case AtProbe:
+		case AtProbe, AtData:
 			if t := g.tokens[credential(r, tp.probe)]; t != nil && t.g.provider == rt.provider {
 				return rt, true
 			}
@@ -361,7 +389,11 @@ func (g *Generic) authorize(w http.ResponseWriter, r *http.Request, tp *twinProv
 	}
 	code := randomToken("code")
 	g.codes[code] = &authCode{provider: tp.Provider.ID, redirectURI: redirect, challenge: challenge, scopes: splitScopes(q.Get("scope"))}
-	back(url.Values{"code": {code}})
+	v := url.Values{"code": {code}}
+	for name, val := range tp.x.keptFrom("redirect", tp.kept) {
+		v.Set(name, val)
+	}
+	back(v)
 }
 
 func splitScopes(s string) []string {
@@ -437,10 +469,14 @@ func (g *Generic) issue(w http.ResponseWriter, tp *twinProvider, gr *grant, keep
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(map[string]any{
+	body := map[string]any{
 		"access_token": access, "token_type": "Bearer", "expires_in": int(tp.AccessLifetime.Seconds()),
 		"refresh_token": refresh, "scope": strings.Join(gr.scopes, " "),
-	})
+	}
+	for name, val := range tp.x.keptFrom("token", tp.kept) {
+		body[name] = val
+	}
+	json.NewEncoder(w).Encode(body)
 }
 
 // revoke ends the whole grant behind a token (RFC 7009 §2.1 lets a
@@ -470,16 +506,18 @@ func (g *Generic) discovery(w http.ResponseWriter, tp *twinProvider) {
 // probe answers the who-am-I request with the account where the
 // catalogue's accountPath looks for it.
 func (g *Generic) probe(w http.ResponseWriter, r *http.Request, tp *twinProvider) {
-	t := g.tokens[credential(r, tp.probe)]
-	if t == nil || t.refresh || t.dead || t.g.revoked || t.g.provider != tp.Provider.ID || (!t.expires.IsZero() && !g.now().Before(t.expires)) {
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		oauthError(w, http.StatusUnauthorized, "invalid_token", "the credential is invalid, expired or revoked")
+	t := g.authorized(w, r, tp)
+	if t == nil {
 		return
 	}
 	var doc any = map[string]any{}
 	if tp.probe.AccountPath != "" {
 		doc = place(nil, strings.Split(tp.probe.AccountPath, "."), tp.Account)
 	}
+	for name, val := range tp.x.keptFrom("probe", tp.kept) {
+		doc = place(doc, splitPath(name), val)
+	}
+	doc = satisfy(doc, tp.x.Probe.Expect, tp.kept)
 	scopes := strings.Join(t.g.scopes, sepOr(tp.probe.ScopeSeparator))
 	if tp.probe.ScopesPath != "" {
 		doc = place(doc, strings.Split(tp.probe.ScopesPath, "."), scopes)
@@ -489,6 +527,38 @@ func (g *Generic) probe(w http.ResponseWriter, r *http.Request, tp *twinProvider
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(doc)
+}
+
+// authorized returns the live token the request carries, or answers 401
+// as RFC 6750 §3.1 says and returns nil.
+func (g *Generic) authorized(w http.ResponseWriter, r *http.Request, tp *twinProvider) *issued {
+	t := g.tokens[credential(r, tp.probe)]
+	if t == nil || t.refresh || t.dead || t.g.revoked || t.g.provider != tp.Provider.ID || (!t.expires.IsZero() && !g.now().Before(t.expires)) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_token", "the credential is invalid, expired or revoked")
+		return nil
+	}
+	return t
+}
+
+// data answers the data-access probe with what its expectations look
+// for; any other path on the provider's API is data the twin lacks.
+func (g *Generic) data(w http.ResponseWriter, r *http.Request, tp *twinProvider, at string) {
+	if g.authorized(w, r, tp) == nil {
+		return
+	}
+	if tp.x.DataProbe == nil || at != tp.dataPath {
+		oauthError(w, http.StatusNotFound, "not_found", "the twin has no data at "+r.URL.Path)
+		return
+	}
+	for header, field := range tp.x.DataProbe.SecretHeaders {
+		if r.Header.Get(header) != tp.Extra[field] {
+			oauthError(w, http.StatusForbidden, "permission_denied", header+" is missing or wrong")
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(satisfy(map[string]any{}, tp.x.DataProbe.Expect, tp.kept))
 }
 
 func sepOr(s string) string {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
@@ -24,7 +26,10 @@ type Setup struct {
 	Settings map[string]string
 	// Secret is what goes to Relink on stdin: the API key, or the OAuth
 	// client secret ("" for a public client).
-	Secret  string
+	Secret string
+	// Extra are further secret fields (Google Ads' developer token), as
+	// `relink add --secret-file` takes them.
+	Extra   map[string]string
 	Account string
 	// RedirectURI, when set, is the one redirect URI registered in the
 	// user's app: the twin refuses any other, as strict providers do.
@@ -57,9 +62,11 @@ var sampleValues = map[string]string{
 // NewSetup sets p up with sample settings, a fresh random secret and
 // ana@example.com as the account.
 func NewSetup(p catalog.Provider) (Setup, error) {
-	s := Setup{Provider: p, Settings: map[string]string{}, Account: "ana@example.com"}
+	s := Setup{Provider: p, Settings: map[string]string{}, Extra: map[string]string{}, Account: "ana@example.com"}
 	for _, f := range p.Fields {
 		switch {
+		case f.Secret && f.Key != p.SecretField() && f.Required:
+			s.Extra[f.Key] = randomToken("twin-" + f.Key)
 		case f.Secret:
 			continue
 		case f.Key == "client_id":
@@ -145,21 +152,33 @@ func freePort() (int, error) {
 }
 
 // AddArgs are the arguments of `relink add` for this setup (after the
-// global flags); the secret goes on stdin.
-func (s Setup) AddArgs(name string) []string {
+// global flags); the secret goes on stdin, further secrets into files in
+// dir.
+func (s Setup) AddArgs(name, dir string) ([]string, error) {
 	args := []string{"add", s.Provider.ID, "--name", name}
-	keys := make([]string, 0, len(s.Settings))
-	for k := range s.Settings {
-		keys = append(keys, k)
+	for _, k := range sortedKeys(s.Extra) {
+		f := filepath.Join(dir, s.Provider.ID+"-"+k)
+		if err := os.WriteFile(f, []byte(s.Extra[k]), 0o600); err != nil {
+			return nil, fmt.Errorf("secret file: %w", err)
+		}
+		args = append(args, "--secret-file", k+"="+f)
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(s.Settings) {
 		args = append(args, "--set", k+"="+s.Settings[k])
 	}
 	if s.Secret != "" {
 		args = append(args, "--secret-stdin")
 	}
-	return args
+	return args, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func randomToken(prefix string) string {
