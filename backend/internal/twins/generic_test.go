@@ -321,3 +321,31 @@ func TestRegisteredRedirects(t *testing.T) {
 		t.Errorf("relay page redirects to %q; want %q", got, want)
 	}
 }
+
+// TestSatisfy: a healthy answer meets each expectation a catalogue entry
+// states (the shapes of Xero's connections, Zendesk's user, GA4's account
+// summaries).
+func TestSatisfy(t *testing.T) {
+	kept := map[string]string{"tenant_id": "t-1"}
+	for _, tc := range []struct {
+		name string
+		doc  any
+		es   []expect
+		want string
+	}{
+		{"nonEmpty list", map[string]any{}, []expect{{Path: "accountSummaries", Test: "nonEmpty"}}, `{"accountSummaries":[{"id":"1","name":"twin-1"}]}`},
+		{"present and oneOf", map[string]any{"user": map[string]any{"email": "a"}}, []expect{{Path: "user.id", Test: "present"}, {Path: "user.role", Test: "oneOf", Values: []string{"admin", "agent"}}},
+			`{"user":{"email":"a","id":"1","role":"admin"}}`},
+		{"contains a kept value", []any{map[string]any{"tenantName": "a", "tenantId": "t-1"}}, []expect{{Test: "nonEmpty"}, {Test: "contains", Key: "tenantId", Value: "{tenant_id}"}},
+			`[{"tenantId":"t-1","tenantName":"a"}]`},
+		{"contains, missing", []any{}, []expect{{Test: "contains", Key: "tenantId", Value: "{tenant_id}"}}, `[{"tenantId":"t-1"}]`},
+	} {
+		got, _ := jsonString(satisfy(tc.doc, tc.es, kept))
+		if got != tc.want {
+			t.Errorf("%s: satisfy = %s; want %s", tc.name, got, tc.want)
+		}
+	}
+	if got := render("{instance_url}/services/data/{v}/", map[string]string{"instance_url": "https://acme.my.salesforce.com"}, map[string]string{"v": "v62.0"}); got != "https://acme.my.salesforce.com/services/data/v62.0/" {
+		t.Errorf("render = %s", got)
+	}
+}
