@@ -83,6 +83,9 @@ func TestProviderTwins(t *testing.T) {
 			t.Errorf("add with RELINK_EXTRA_CA: exit %d %s %s; want connected", r.code, r.stdout, r.stderr)
 		}
 	})
+	if errs := s.browser.errors(); len(errs) > 0 {
+		t.Errorf("the browser got no page from Relink %d time(s); a user would see an error:\n%s", len(errs), strings.Join(errs, "\n"))
+	}
 	if u := s.rig.Unrouted(); len(u) > 0 {
 		t.Errorf("Relink reached hosts no twin serves: %v (a catalogue endpoint the generic twin does not know?)", u)
 	}
@@ -286,6 +289,23 @@ func twinCLI(t *testing.T, env []string, dataDir, stdin string, args ...string) 
 type fifoBrowser struct {
 	script string
 	wg     sync.WaitGroup
+	mu     sync.Mutex
+	errs   []string
+}
+
+func (b *fifoBrowser) fail(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.errs = append(b.errs, err.Error())
+}
+
+// errors waits for the pages being loaded and returns what went wrong: a
+// user's browser would have shown an error instead of Relink's page.
+func (b *fifoBrowser) errors() []string {
+	b.wg.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.errs)
 }
 
 func startFifoBrowser(t *testing.T, rig *twins.Rig, openOther func(uri string) error) *fifoBrowser {
@@ -324,15 +344,17 @@ func startFifoBrowser(t *testing.T, rig *twins.Rig, openOther func(uri string) e
 				defer b.wg.Done()
 				resp, err := client.Get(u)
 				if err != nil {
-					// Relink times out and says so; the test reports that.
-					fmt.Fprintf(os.Stderr, "twin browser: %v\n", err)
+					b.fail(err)
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
+				_, err = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				if err != nil {
+					b.fail(fmt.Errorf("reading %s: %w", u, err))
+				}
 				if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode/100 == 3 {
 					if err := openOther(loc); err != nil {
-						fmt.Fprintf(os.Stderr, "twin browser: %v\n", err)
+						b.fail(err)
 					}
 				}
 			}()
