@@ -57,6 +57,7 @@ var sampleValues = map[string]string{
 	"scopes":       "openid email offline_access",
 	"test_url":     "https://api.example.com/v1/me",
 	"account_path": "email",
+	"ci_client_id": "194",
 }
 
 // NewSetup sets p up with sample settings, a fresh random secret and
