@@ -25,6 +25,11 @@ type extras struct {
 	Probe struct {
 		Expect []expect `json:"expect"`
 	} `json:"probe"`
+	// Redirect is the provider's redirect policy; LoopbackHost is the
+	// host a provider that takes any loopback port insists on.
+	Redirect *struct {
+		LoopbackHost string `json:"loopbackHost"`
+	} `json:"redirect"`
 }
 
 type keep struct {
@@ -77,6 +82,15 @@ func (x extras) keptFrom(from string, kept map[string]string) map[string]string 
 		}
 	}
 	return out
+}
+
+// loopbackHost is the host an unregistered (any-port loopback) redirect
+// must name, "" when the entry does not say.
+func (x extras) loopbackHost() string {
+	if x.Redirect == nil {
+		return ""
+	}
+	return x.Redirect.LoopbackHost
 }
 
 var placeholder = regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)

@@ -363,7 +363,8 @@ func (g *Generic) authorize(w http.ResponseWriter, r *http.Request, tp *twinProv
 	case redirect == "" || err != nil || !ru.IsAbs():
 		http.Error(w, "invalid_request: redirect_uri missing or not absolute", http.StatusBadRequest)
 		return
-	case tp.RedirectURI != "" && redirect != tp.RedirectURI:
+	case tp.RedirectURI != "" && redirect != tp.RedirectURI,
+		tp.RedirectURI == "" && tp.x.loopbackHost() != "" && (ru.Scheme != "http" || ru.Hostname() != tp.x.loopbackHost()):
 		http.Error(w, "redirect_uri_mismatch: "+redirect+" is not registered for this app", http.StatusBadRequest)
 		return
 	}

@@ -52,12 +52,17 @@ func noFollow(c *http.Client) *http.Client {
 	return &cc
 }
 
-// redirectOf is the redirect URI registered for s, else a loopback one.
+// redirectOf is the redirect URI registered for s, else a loopback one
+// on the host the provider wants.
 func redirectOf(s Setup) string {
 	if s.RedirectURI != "" {
 		return s.RedirectURI
 	}
-	return "http://127.0.0.1:53682/callback"
+	host := "127.0.0.1"
+	if x, _, err := readExtras(s.Provider); err == nil && x.loopbackHost() != "" {
+		host = x.loopbackHost()
+	}
+	return "http://" + host + ":53682/callback"
 }
 
 func oauthConfig(t *testing.T, s Setup, redirect string) *oauth2.Config {
