@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -86,7 +87,7 @@ func TestProviderTwins(t *testing.T) {
 		}
 	})
 	if errs := s.browser.errors(); len(errs) > 0 {
-		t.Errorf("the browser got no page from Relink %d time(s); a user would see an error:\n%s", len(errs), strings.Join(errs, "\n"))
+		t.Errorf("the browser met %d error(s), each one a user would see (no page from Relink, or an authorization request refused):\n%s", len(errs), strings.Join(errs, "\n"))
 	}
 	if u := s.rig.Unrouted(); len(u) > 0 {
 		t.Errorf("Relink reached hosts no twin serves: %v (a catalogue endpoint the generic twin does not know?)", u)
@@ -301,10 +302,14 @@ func decodeView(t *testing.T, r cliResult) checkView {
 	return v
 }
 
-// twinCLI runs the real binary with env (the proxy, the CA, the browser).
+// twinCLI runs the real binary with env (the proxy, the CA, the browser),
+// ending it after a minute: an authorization the twin refused would keep
+// Relink waiting for its callback for minutes.
 func twinCLI(t *testing.T, env []string, dataDir, stdin string, args ...string) cliResult {
 	t.Helper()
-	cmd := exec.Command(bins.relink, append([]string{"--data-dir", dataDir}, args...)...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bins.relink, append([]string{"--data-dir", dataDir}, args...)...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -385,10 +390,15 @@ func startFifoBrowser(t *testing.T, rig *twins.Rig, openOther func(uri string) e
 					b.fail(err)
 					return
 				}
-				_, err = io.Copy(io.Discard, resp.Body)
+				body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 				resp.Body.Close()
-				if err != nil {
+				switch {
+				case err != nil:
 					b.fail(fmt.Errorf("reading %s: %w", u, err))
+				case resp.StatusCode >= 400:
+					// A refused authorization request (a redirect URI the
+					// app did not register…) leaves Relink waiting.
+					b.fail(fmt.Errorf("%s answered %d: %s", resp.Request.URL.Host, resp.StatusCode, strings.TrimSpace(string(body))))
 				}
 				if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode/100 == 3 {
 					if err := openOther(loc); err != nil {
