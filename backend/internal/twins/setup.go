@@ -84,6 +84,9 @@ func NewSetup(p catalog.Provider) (Setup, error) {
 	if err := s.registerRedirect(); err != nil {
 		return Setup{}, fmt.Errorf("twin setup for %s: %w", p.ID, err)
 	}
+	if pr, err := p.ProbeRequest(s.Settings); err == nil && pr.AccountPath == "" {
+		s.Account = "" // the answer names no account (Mixpanel's project secret)
+	}
 	return s, nil
 }
 
