@@ -263,7 +263,8 @@ func (s *twinSuite) healthy(t *testing.T, data, name string, st twins.Setup, las
 }
 
 // checkRemove runs a revocation case: the provider refusing to revoke
-// must not keep the integration, and Relink says it could not revoke.
+// must not keep the integration, and Relink says it could not revoke,
+// with exit 3 (access stays valid at the provider: the user must act).
 func (s *twinSuite) checkRemove(t *testing.T, data, name, id string, c twins.Case) {
 	t.Helper()
 	r := twinCLI(t, s.env, data, "", "remove", name, "--yes", "--json")
@@ -278,8 +279,8 @@ func (s *twinSuite) checkRemove(t *testing.T, data, name, id string, c twins.Cas
 	if res.Problem != nil {
 		got = res.Problem.Code
 	}
-	if r.code != 0 || res.Revoked || (c.Want.Problem != "" && got != c.Want.Problem) {
-		t.Errorf("%s %q (%s): relink remove = exit %d revoked=%v problem %q; want exit 0, revoked=false, problem %q",
+	if r.code != 3 || res.Revoked || (c.Want.Problem != "" && got != c.Want.Problem) {
+		t.Errorf("%s %q (%s): relink remove = exit %d revoked=%v problem %q; want exit 3, revoked=false, problem %q",
 			id, c.Name, c.Source, r.code, res.Revoked, got, c.Want.Problem)
 	}
 	if l := twinCLI(t, s.env, data, "", "list", "--json"); strings.TrimSpace(l.stdout) != "[]" {
