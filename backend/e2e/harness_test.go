@@ -24,9 +24,7 @@ var (
 // needRig skips unless the real Secret Service and chromium are present.
 func needRig(t *testing.T) {
 	t.Helper()
-	if os.Getenv("RELINK_TEST_KEYRING") == "" || os.Getenv("RELINK_TEST_KEYRING_MODE") != "unlocked" {
-		t.Skip("needs the real Secret Service: run under .ci/with-keyring")
-	}
+	needKeyring(t)
 	if _, err := exec.LookPath(chromium()); err != nil {
 		t.Skip("needs chromium")
 	}

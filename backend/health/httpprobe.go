@@ -31,11 +31,18 @@ type HTTPRequest struct {
 // NewProbeClient returns the client probes use: bounded time and no
 // redirects to another host (a credential must not follow a redirect).
 func NewProbeClient(timeout time.Duration) *http.Client {
+	return NewProbeClientWith(http.DefaultTransport, timeout)
+}
+
+// NewProbeClientWith is NewProbeClient over base, which must keep proxies
+// from the environment (see backend/transport).
+func NewProbeClientWith(base http.RoundTripper, timeout time.Duration) *http.Client {
 	if timeout <= 0 {
 		timeout = 20 * time.Second
 	}
 	return &http.Client{
-		Timeout: timeout,
+		Timeout:   timeout,
+		Transport: base,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 3 || req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
 				return http.ErrUseLastResponse

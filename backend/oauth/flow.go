@@ -227,7 +227,12 @@ func Authorize(ctx context.Context, r Request) (*Token, error) {
 	case <-ctx.Done():
 		return nil, integration.NewError(ErrCanceled, ctx.Err(), "error.oauth_canceled")
 	}
-	srv.Close()
+	// The handler sends the result before it writes the page: let it
+	// finish, as closing at once cuts the page off and leaves the user an
+	// error in the browser. Bounded, so a stalled browser cannot hold on.
+	done, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	srv.Shutdown(done)
+	cancel()
 	if res.err != nil {
 		return nil, res.err
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -518,4 +519,65 @@ func FuzzTokenResponse(f *testing.F) {
 			t.Fatalf("error leaks the refresh token: %v", err)
 		}
 	})
+}
+
+// TestCallbackPage_ReachesTheBrowser: the browser gets the whole page
+// although the flow closes its listener as soon as it has the code. The
+// page is rendered as late as the flow lets it: until the code exchange
+// (which follows the close) or, when the page must go first, a moment.
+func TestCallbackPage_ReachesTheBrowser(t *testing.T) {
+	as := newFakeAS(t)
+	exchanged := make(chan struct{})
+	var once sync.Once
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(exchanged) })
+		httputil.NewSingleHostReverseProxy(mustURL(t, as.URL)).ServeHTTP(w, r)
+	}))
+	t.Cleanup(tokens.Close)
+	cfg := as.config()
+	cfg.TokenURL = tokens.URL + "/token"
+	type seen struct {
+		body string
+		err  error
+	}
+	got := make(chan seen, 1)
+	opener := openerFunc(func(u string) error {
+		go func() {
+			resp, err := http.Get(u)
+			if err != nil {
+				got <- seen{err: err}
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			got <- seen{string(b), err}
+		}()
+		return nil
+	})
+	page := func(ok bool, p *integration.Problem) []byte {
+		select {
+		case <-exchanged:
+		case <-time.After(300 * time.Millisecond):
+		}
+		return DefaultPage(ok, p)
+	}
+	if _, err := Authorize(context.Background(), Request{Config: cfg, Opener: opener, Page: page, Timeout: 5 * time.Second}); err != nil {
+		t.Fatalf("Authorize: %v", err)
+	}
+	if s := <-got; s.err != nil || !strings.Contains(s.body, "Relink is authorized") {
+		t.Errorf("the browser got %q, %v; want the whole success page", s.body, s.err)
+	}
+}
+
+type openerFunc func(string) error
+
+func (f openerFunc) Open(u string) error { return f(u) }
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

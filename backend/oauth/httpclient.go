@@ -18,12 +18,18 @@ var ErrBodyTooLarge = errors.New("response body too large")
 // requests: bounded time, bounded bodies, and no redirects to another host
 // (a token endpoint that redirects elsewhere could leak a code).
 func NewHTTPClient(timeout time.Duration) *http.Client {
+	return NewHTTPClientWith(http.DefaultTransport, timeout)
+}
+
+// NewHTTPClientWith is NewHTTPClient over base, which must keep proxies
+// from the environment (see backend/transport).
+func NewHTTPClientWith(base http.RoundTripper, timeout time.Duration) *http.Client {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
 	return &http.Client{
 		Timeout:   timeout,
-		Transport: limitTransport{http.DefaultTransport},
+		Transport: limitTransport{base},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 3 {
 				return errors.New("too many redirects")

@@ -24,6 +24,7 @@ import (
 	"relink/backend/secrets"
 	"relink/backend/store"
 	"relink/backend/tokens"
+	"relink/backend/transport"
 )
 
 // Clock is the time source; tests pass a fixed one.
@@ -111,6 +112,10 @@ type Service struct {
 	retryAt  map[string]time.Time // quick re-checks before crying wolf
 	offline  bool
 	metadata map[string]cachedMetadata
+
+	caMu     sync.Mutex
+	caLoaded bool
+	caFile   string // the extra-CA setting, read once and kept by SaveSettings
 }
 
 // New builds a Service; nil optional dependencies get harmless defaults.
@@ -125,12 +130,6 @@ func New(cfg Config) *Service {
 	if s.clock == nil {
 		s.clock = systemClock{}
 	}
-	if s.http == nil {
-		s.http = oauth.NewHTTPClient(30 * time.Second)
-	}
-	if s.probe == nil {
-		s.probe = health.NewProbeClient(20 * time.Second)
-	}
 	if s.lang == nil {
 		s.lang = func() string { return i18n.Fallback }
 	}
@@ -139,6 +138,15 @@ func New(cfg Config) *Service {
 	}
 	if s.getenv == nil {
 		s.getenv = func(string) string { return "" }
+	}
+	// One transport for every provider request: proxies from the
+	// environment and the extra trusted roots of a TLS-inspecting gateway.
+	rt := transport.New(s.extraCAFiles)
+	if s.http == nil {
+		s.http = oauth.NewHTTPClientWith(rt, 30*time.Second)
+	}
+	if s.probe == nil {
+		s.probe = health.NewProbeClientWith(rt, 20*time.Second)
 	}
 	s.tokens = tokens.NewManager(tokens.Config{
 		Secrets: cfg.Secrets, Refresher: refresher{s}, Clock: s.clock, LockDir: cfg.DataDir,
@@ -152,6 +160,26 @@ func New(cfg Config) *Service {
 		}
 	}
 	return s
+}
+
+// extraCAFiles are the extra trusted roots: RELINK_EXTRA_CA and the
+// setting, both optional.
+func (s *Service) extraCAFiles() []string {
+	s.caMu.Lock()
+	defer s.caMu.Unlock()
+	if !s.caLoaded && s.store != nil {
+		// Read lazily: the first provider request, not start-up, pays.
+		if st, err := s.Settings(context.Background()); err == nil {
+			s.caFile, s.caLoaded = st.ExtraCAFile, true
+		}
+	}
+	return []string{s.getenv(transport.EnvExtraCA), s.caFile}
+}
+
+func (s *Service) setExtraCA(file string) {
+	s.caMu.Lock()
+	defer s.caMu.Unlock()
+	s.caFile, s.caLoaded = file, true
 }
 
 type systemClock struct{}

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"relink/backend/integration"
+	"relink/backend/transport"
 )
 
 // Settings are the user's preferences, stored as one JSON value in the
@@ -25,6 +27,9 @@ type Settings struct {
 	// MetricsAddress is where the running app serves Prometheus metrics
 	// (host:port on loopback); "" serves none.
 	MetricsAddress string `json:"metricsAddress"`
+	// ExtraCAFile is a PEM file of roots trusted beside the system's, for
+	// a gateway that inspects TLS with its own CA ("" for none).
+	ExtraCAFile string `json:"extraCAFile"`
 }
 
 // DefaultSettings are what a new user gets.
@@ -61,6 +66,10 @@ func (s Settings) Validate(languages []string) error {
 		return bad("retentionDays")
 	case s.CheckIntervalMinutes < 1 || s.CheckIntervalMinutes > 24*60:
 		return bad("checkIntervalMinutes")
+	case s.ExtraCAFile != "" && (!filepath.IsAbs(s.ExtraCAFile) || transport.CheckFile(s.ExtraCAFile) != nil):
+		// Checked when saved, so a typo is caught here rather than as a
+		// TLS failure on every check.
+		return integration.NewProblem("error.extra_ca_invalid", "field", "extraCAFile", "path", s.ExtraCAFile)
 	}
 	if s.MetricsAddress != "" {
 		return CheckMetricsAddr(s.MetricsAddress)
@@ -117,6 +126,7 @@ func (s *Service) SaveSettings(ctx context.Context, in Settings) (Settings, erro
 		return Settings{}, fmt.Errorf("save settings: %w", err)
 	}
 	s.applySettings(in)
+	s.setExtraCA(in.ExtraCAFile)
 	s.emit(EventSettingsChanged, in)
 	for _, f := range s.settingsListeners() {
 		f(in)

@@ -182,7 +182,7 @@ function history(items: IntegrationView[]): HistoryEvent[] {
  */
 export function fakeBackend(items: IntegrationView[] = structuredClone(sampleIntegrations), emit: (name: string, payload?: unknown) => void = () => {}) {
   let settings: Settings = {
-    language: '', notifications: true, closeToTray: true, openAtLogin: false, refreshMarginMinutes: 10, retentionDays: 365, checkIntervalMinutes: 15, monitoringPaused: false, metricsAddress: '',
+    language: '', notifications: true, closeToTray: true, openAtLogin: false, refreshMarginMinutes: 10, retentionDays: 365, checkIntervalMinutes: 15, monitoringPaused: false, metricsAddress: '', extraCAFile: '',
   };
   let alerts: AlertDestination[] = [];
   let nav: Navigate = { view: 'integrations' };

@@ -171,6 +171,8 @@ export interface Settings {
   monitoringPaused: boolean;
   /** host:port on loopback where the app serves Prometheus metrics; '' = off. */
   metricsAddress: string;
+  /** A PEM file of roots trusted beside the system's; '' = none. */
+  extraCAFile: string;
 }
 
 export type AlertFormat = 'slack' | 'teams' | 'json';
