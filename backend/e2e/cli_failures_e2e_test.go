@@ -188,16 +188,18 @@ func echoOff(t *testing.T, ptmx *os.File) bool {
 // fakeIssuer serves just enough OAuth metadata for an authorization to
 // start (authorization, token and device endpoints, PKCE S256).
 func fakeIssuer(t *testing.T) string {
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The issuer is read from the request: the handler may run before
+		// the server variable is assigned (a data race under -race).
+		base := "http://" + r.Host
 		if !strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration") && !strings.HasSuffix(r.URL.Path, "/.well-known/oauth-authorization-server") {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
-			"issuer": srv.URL, "authorization_endpoint": srv.URL + "/authorize", "token_endpoint": srv.URL + "/token",
-			"device_authorization_endpoint": srv.URL + "/device", "code_challenge_methods_supported": []string{"S256"},
+			"issuer": base, "authorization_endpoint": base + "/authorize", "token_endpoint": base + "/token",
+			"device_authorization_endpoint": base + "/device", "code_challenge_methods_supported": []string{"S256"},
 			"response_types_supported": []string{"code"},
 		})
 	}))

@@ -151,18 +151,46 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// startDunst runs dunst as the session's notification daemon.
+// startDunst runs dunst as the session's notification daemon and waits
+// until it owns org.freedesktop.Notifications. A call to that name while
+// no daemon runs makes D-Bus activate dunst without a display, which
+// crashes but may hold the name long enough that ours gives up: so ours is
+// started again until it is the owner.
 func startDunst(t *testing.T, display string) {
 	t.Helper()
 	if _, err := exec.LookPath("dunst"); err != nil {
 		t.Skip("needs dunst")
 	}
-	dunst := exec.Command("dunst")
-	dunst.Env = append(os.Environ(), "DISPLAY="+display)
-	if err := dunst.Start(); err != nil {
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { dunst.Process.Kill(); dunst.Wait() })
+	for attempt := 0; attempt < 5; attempt++ {
+		dunst := exec.Command("dunst")
+		dunst.Env = append(os.Environ(), "DISPLAY="+display)
+		if err := dunst.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { dunst.Wait(); close(exited) }()
+		for i := 0; i < 100; i++ {
+			var pid uint32
+			if conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.freedesktop.Notifications").Store(&pid) == nil &&
+				int(pid) == dunst.Process.Pid {
+				t.Cleanup(func() { dunst.Process.Kill(); <-exited })
+				return
+			}
+			select {
+			case <-exited:
+				i = 100
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		dunst.Process.Kill()
+		<-exited
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatal("dunst never became the session's notification daemon")
 }
 
 func dunstHistory() string {
