@@ -118,7 +118,8 @@ await step('break the key at the provider: Check now says needs reauthorization 
   await page.getByTestId('check-all').click();
   await badge('needs_reauth').waitFor();
   expectText('badge', await row().getByTestId('status-badge').textContent(), 'Needs reauthorization');
-  expectText('cause', await row().getByTestId('cause').textContent(), 'The authorization token expired. Reauthorize to reconnect.');
+  // A rejected API key is its own problem (issue 16): enter a new key.
+  expectText('cause', await row().getByTestId('cause').textContent(), 'The provider rejected the API key: it was rotated, revoked or has expired. Enter a new key.');
   expectText('summary', await page.getByTestId('summary').textContent(), '1 needs reauthorization');
   await row().getByTestId('reauthorize').waitFor();
   await shot('en-04-needs-reauth');
@@ -156,7 +157,7 @@ await step('Spanish: the broken key shows the Spanish cause sentence', async () 
   await page.getByTestId('check-all').click();
   await badge('needs_reauth').waitFor();
   expectText('badge', await row().getByTestId('status-badge').textContent(), 'Requiere nueva autorización');
-  expectText('cause', await row().getByTestId('cause').textContent(), 'El token de autenticación caducó. Vuelve a autorizar para reconectar.');
+  expectText('cause', await row().getByTestId('cause').textContent(), 'El proveedor rechazó la clave de API: se rotó, se revocó o caducó. Introduce una clave nueva.');
   expectText('button', await row().getByTestId('reauthorize').textContent(), 'Volver a autorizar');
   expectText('summary', await page.getByTestId('summary').textContent(), '1 requiere nueva autorización');
   await shot('es-04-needs-reauth');
