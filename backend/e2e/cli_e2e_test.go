@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -21,8 +22,15 @@ type cliResult struct {
 // chromium wrapper so `reauth` completes on its own.
 func relinkCLI(t *testing.T, dataDir, stdin string, args ...string) cliResult {
 	t.Helper()
-	cmd := exec.Command(bins.relink, append([]string{"--data-dir", dataDir}, args...)...)
-	cmd.Env = append(os.Environ(), "BROWSER="+browserScript(t), "LANG=en_US.UTF-8", "LC_ALL=")
+	env := append(os.Environ(), "BROWSER="+browserScript(t), "LANG=en_US.UTF-8", "LC_ALL=")
+	return runRelink(t, context.Background(), env, dataDir, stdin, args...)
+}
+
+// runRelink runs the real binary over dataDir with env until ctx ends.
+func runRelink(t *testing.T, ctx context.Context, env []string, dataDir, stdin string, args ...string) cliResult {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bins.relink, append([]string{"--data-dir", dataDir}, args...)...)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
