@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,14 +26,15 @@ func startXvfb(t *testing.T) string {
 		t.Skip("needs Xvfb")
 	}
 	for n := 150; n < 200; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+		if displayInUse(n) {
 			continue
 		}
 		cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-screen", "0", "1280x800x24", "-nolisten", "tcp")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		// SIGTERM lets Xvfb remove its socket and lock file.
+		t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
 		for i := 0; i < 100; i++ {
 			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
 				return fmt.Sprintf(":%d", n)
@@ -42,6 +44,23 @@ func startXvfb(t *testing.T) string {
 	}
 	t.Fatal("no free X display")
 	return ""
+}
+
+// displayInUse reports whether display n belongs to a live X server. The
+// socket and lock of a server that was killed stay behind; they are
+// removed, or every display would look taken after enough runs.
+func displayInUse(n int) bool {
+	lock, sock := fmt.Sprintf("/tmp/.X%d-lock", n), fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+	if b, err := os.ReadFile(lock); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && syscall.Kill(pid, 0) == nil {
+			return true
+		}
+	} else if _, err := os.Stat(sock); err == nil {
+		return true // a socket without our kind of lock: leave it alone
+	}
+	os.Remove(lock)
+	os.Remove(sock)
+	return false
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, ok func() bool) {
