@@ -116,6 +116,12 @@ func (goKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
 func (goKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
 func (goKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
 
+// Turn is held by one process at a time while it talks to the keychain.
+type Turn interface {
+	// Take waits for the turn until ctx ends; release gives it back.
+	Take(ctx context.Context) (release func(), err error)
+}
+
 // Keychain is the secret store. Build one per process: it runs one
 // keychain operation at a time (see call).
 type Keychain struct {
@@ -123,13 +129,17 @@ type Keychain struct {
 	timeout time.Duration
 	backend Backend
 	prober  Prober
-	// turn is held by the operation talking to the keychain now.
-	turn chan struct{}
+	// turn is held by the operation talking to the keychain now;
+	// session, when set, by the process doing so among all of the user's.
+	turn    chan struct{}
+	session Turn
 }
 
 // New returns a Keychain over the OS keychain.
 func New(service string, timeout time.Duration) *Keychain {
-	return NewWithBackend(service, timeout, goKeyring{}, platformProber())
+	k := NewWithBackend(service, timeout, goKeyring{}, platformProber())
+	k.session = platformTurn()
+	return k
 }
 
 // NewWithBackend is New with the keychain and probe supplied (tests, fault
@@ -145,11 +155,13 @@ func key(id, slot string) string { return id + "/" + slot }
 
 // call runs one keychain operation bounded by the timeout and ctx.
 //
-// Operations run one at a time, the probe included: the Secret Service
-// (gnome-keyring 42 to 50) aborts or drops off the bus when sessions are
-// opened concurrently (gnome-keyring #190, #196), and the daemon D-Bus
-// starts instead has its login keyring locked, so every check after a
-// concurrent "Check all" would fail as "locked" until the user unlocks it.
+// Operations run one at a time, the probe included, in this process and,
+// through the session turn, among all of the user's Relink processes: the
+// Secret Service (gnome-keyring 42 to 50) aborts or drops off the bus when
+// sessions are opened concurrently (gnome-keyring #190, #196), and the
+// daemon D-Bus starts instead has its login keyring locked, so every check
+// after a concurrent "Check all" would fail as "locked" until the user
+// unlocks it.
 // Waiting for the turn counts against the timeout. The goroutine may
 // outlive the call when the keychain hangs; it keeps the turn until the
 // keychain answers, so later calls time out rather than pile up.
@@ -168,6 +180,14 @@ func (k *Keychain) call(ctx context.Context, op, key string, f func() (string, e
 	ch := make(chan res, 1)
 	go func() {
 		defer func() { <-k.turn }()
+		if k.session != nil {
+			release, err := k.session.Take(ctx)
+			if err != nil {
+				ch <- res{err: err}
+				return
+			}
+			defer release()
+		}
 		if k.prober != nil {
 			if err := k.prober.Probe(ctx); err != nil {
 				ch <- res{err: err}

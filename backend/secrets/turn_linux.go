@@ -1,0 +1,65 @@
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// fileTurn is the per-user turn at the Secret Service, shared by every
+// Relink process of the session: the window, the tray's checks and any
+// number of `relink` commands run by scripts. gnome-keyring (42 to 50)
+// aborts when sessions from several clients are opened at once
+// (gnome-keyring #190, #196, #199; go-keyring users see the same from
+// concurrent CLI processes), and D-Bus then starts a daemon whose login
+// keyring is locked. The in-process turn (Keychain.turn) covers one
+// process; this flock covers the others. The kernel drops the lock when a
+// process dies, so a killed command never blocks the rest.
+type fileTurn struct{ path string }
+
+// platformTurn places the lock in the user's runtime directory, which
+// only the user can write; without one, in the temp directory under a
+// name with the user's id.
+func platformTurn() Turn {
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		return fileTurn{path: filepath.Join(dir, "relink-secret-service.lock")}
+	}
+	return fileTurn{path: filepath.Join(os.TempDir(), fmt.Sprintf("relink-secret-service-%d.lock", os.Getuid()))}
+}
+
+// Take waits for the lock until ctx ends. A lock file that cannot be used
+// (not ours, unwritable directory) is no reason to refuse the keychain:
+// the call goes ahead without the cross-process turn.
+func (f fileTurn) Take(ctx context.Context) (release func(), err error) {
+	file, err := os.OpenFile(f.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return func() {}, nil
+	}
+	// Another user's file in a shared temp directory must not let them
+	// hold our turn.
+	if st, err := file.Stat(); err != nil || st.Sys().(*syscall.Stat_t).Uid != uint32(os.Getuid()) {
+		file.Close()
+		return func() {}, nil
+	}
+	wait := time.Millisecond
+	for {
+		err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { file.Close() }, nil // closing releases the lock
+		}
+		if err != syscall.EWOULDBLOCK && err != syscall.EINTR {
+			file.Close()
+			return func() {}, nil
+		}
+		select {
+		case <-ctx.Done():
+			file.Close()
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 20*time.Millisecond)
+	}
+}
