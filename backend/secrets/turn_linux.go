@@ -13,10 +13,10 @@ import (
 // Relink process of the session: the window, the tray's checks and any
 // number of `relink` commands run by scripts. gnome-keyring (42 to 50)
 // aborts when sessions from several clients are opened at once
-// (gnome-keyring #190, #196, #199; go-keyring users see the same from
-// concurrent CLI processes), and D-Bus then starts a daemon whose login
-// keyring is locked. The in-process turn (Keychain.turn) covers one
-// process; this flock covers the others. The kernel drops the lock when a
+// (gnome-keyring #190, #196, #199; basecamp/hey-cli #352 is the same
+// abort from concurrent go-keyring CLI processes), and D-Bus then starts a
+// daemon whose login keyring is locked. The in-process turn
+// (Keychain.turn) covers one process; this flock covers the others. The kernel drops the lock when a
 // process dies, so a killed command never blocks the rest.
 type fileTurn struct{ path string }
 
