@@ -21,18 +21,7 @@ import (
 // so this test guards the fix; it cannot prove it.
 func TestConcurrentUseKeepsTheSecretService(t *testing.T) {
 	k := realKeychain(t)
-	bus, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
-	owner := func() string {
-		var o string
-		if err := bus.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, ssName).Store(&o); err != nil {
-			t.Fatalf("the Secret Service is gone from the bus: %v", err)
-		}
-		return o
-	}
+	owner := secretServiceOwner(t)
 	before := owner()
 	ctx := context.Background()
 	const workers, rounds = 8, 6
@@ -70,5 +59,23 @@ func TestConcurrentUseKeepsTheSecretService(t *testing.T) {
 	}
 	if after := owner(); after != before {
 		t.Errorf("the Secret Service was %s and is now %s: the daemon dropped off the bus", before, after)
+	}
+}
+
+// secretServiceOwner returns a function telling which connection owns the
+// Secret Service's name now: a new owner means the daemon was restarted.
+func secretServiceOwner(t *testing.T) func() string {
+	t.Helper()
+	bus, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	return func() string {
+		var o string
+		if err := bus.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, ssName).Store(&o); err != nil {
+			t.Fatalf("the Secret Service is gone from the bus: %v", err)
+		}
+		return o
 	}
 }

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/godbus/dbus/v5"
 )
 
 // TestHelperTurnHolder is not a test: run as a child process, it takes the
@@ -154,18 +152,7 @@ func TestHelperKeychainWorker(t *testing.T) {
 // (the session turn) and cannot prove it.
 func TestConcurrentProcessesKeepTheSecretService(t *testing.T) {
 	realKeychain(t)
-	bus, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
-	owner := func() string {
-		var o string
-		if err := bus.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, ssName).Store(&o); err != nil {
-			t.Fatalf("the Secret Service is gone from the bus: %v", err)
-		}
-		return o
-	}
+	owner := secretServiceOwner(t)
 	before := owner()
 	var wg sync.WaitGroup
 	for w := range 6 {
