@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"relink/backend/catalog"
-	"relink/backend/health"
 )
 
 // A health check for a Shopify store: validate what the user typed, render
@@ -23,7 +22,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	req := health.HTTPRequest(probe.WithCredential("token-from-the-keychain"))
+	req := probe.WithCredential("token-from-the-keychain")
 	fmt.Println(req.URL)
 	fmt.Println(req.Header.Get("X-Shopify-Access-Token") != "")
 

@@ -190,8 +190,7 @@ func (p Provider) ProbeRequest(settings map[string]string) (ProbeRequest, error)
 }
 
 // WithCredential returns the request ready to send, the credential placed
-// as the provider wants it. Its fields mirror health.HTTPRequest, so a
-// caller converts with health.HTTPRequest(s).
+// as the provider wants it; health sends it.
 func (r ProbeRequest) WithCredential(credential string) SignedProbe {
 	s := SignedProbe{Method: r.Method, URL: r.URL, Header: r.Header.Clone(), AccountPath: r.AccountPath,
 		ScopesPath: r.ScopesPath, ScopesHeader: r.ScopesHeader, ScopeSeparator: r.ScopeSeparator}

@@ -10,23 +10,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"relink/backend/catalog"
 )
 
 // MaxBody bounds what a probe reads.
 const MaxBody = 1 << 20
 
-// HTTPRequest is a who-am-I probe, filled by the caller from the catalog.
-type HTTPRequest struct {
-	Method         string
-	URL            string
-	Header         http.Header
-	BasicUser      string
-	BasicPass      string
-	AccountPath    string
-	ScopesPath     string
-	ScopesHeader   string
-	ScopeSeparator string
-}
+// HTTPRequest is a who-am-I probe: the catalogue's request signed with
+// the credential, which redacts itself when printed.
+type HTTPRequest = catalog.SignedProbe
 
 // NewProbeClient returns the client probes use: bounded time and no
 // redirects to another host (a credential must not follow a redirect).

@@ -104,7 +104,7 @@ func probe(t *testing.T, c *http.Client, s Setup, cred string) health.Observatio
 	if err != nil {
 		t.Fatal(err)
 	}
-	return health.ProbeHTTP(context.Background(), c, health.HTTPRequest(pr.WithCredential(cred)))
+	return health.ProbeHTTP(context.Background(), c, pr.WithCredential(cred))
 }
 
 // TestGenericTwinServesEveryProvider runs each provider's happy path the
