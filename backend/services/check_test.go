@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"relink/backend/health"
 	"relink/backend/integration"
 )
 
@@ -159,7 +160,7 @@ func TestRecheckRespectsMinInterval(t *testing.T) {
 		calls++
 		return errResult(errors.New("connection refused"))
 	}
-	if res := s.recheck(context.Background(), p, outage); calls != 1 || !transient(res.verdict) {
+	if res := s.recheck(context.Background(), p, outage); calls != 1 || !health.Transient(res.verdict) {
 		t.Errorf("calls %d, verdict %+v; want one call and its transient failure", calls, res.verdict)
 	}
 }

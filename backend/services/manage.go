@@ -260,7 +260,7 @@ func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
 	if err := s.store.DeleteIntegration(ctx, id, removed); err != nil {
 		return res, err
 	}
-	s.forgetProbe(id)
+	s.policy.Forget(id)
 	s.emit(EventIntegrationRemoved, map[string]string{"id": id})
 	for _, f := range s.removedListeners() {
 		f(id)

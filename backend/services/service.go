@@ -87,6 +87,7 @@ type Service struct {
 	catalog *catalog.Catalog
 	i18n    *i18n.Catalog
 	tokens  *tokens.Manager
+	policy  *health.Policy
 	opener  Opener
 	clock   Clock
 	http    *http.Client
@@ -107,10 +108,6 @@ type Service struct {
 
 	mu       sync.Mutex
 	attempts map[string]*attempt
-	failures map[string]int       // consecutive transient failures
-	netFail  map[string]bool      // last probe failed before reaching the service
-	retryAt  map[string]time.Time // quick re-checks before crying wolf
-	offline  bool
 	metadata map[string]cachedMetadata
 
 	caMu     sync.Mutex
@@ -124,8 +121,8 @@ func New(cfg Config) *Service {
 		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
 		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
 		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, sleep: cfg.Sleep, dataDir: cfg.DataDir,
-		attempts: map[string]*attempt{}, failures: map[string]int{}, retryAt: map[string]time.Time{}, netFail: map[string]bool{},
-		metadata: map[string]cachedMetadata{},
+		attempts: map[string]*attempt{}, metadata: map[string]cachedMetadata{},
+		policy: health.NewPolicy(nil),
 	}
 	if s.clock == nil {
 		s.clock = systemClock{}
@@ -357,7 +354,7 @@ func (s *Service) SetPaused(ctx context.Context, id string, paused bool) (Integr
 		return IntegrationView{}, err
 	}
 	if paused {
-		s.forgetProbe(id)
+		s.policy.Forget(id)
 	}
 	return s.View(out), nil
 }
