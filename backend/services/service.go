@@ -27,9 +27,6 @@ import (
 	"relink/backend/transport"
 )
 
-// Clock is the time source; tests pass a fixed one.
-type Clock interface{ Now() time.Time }
-
 // Emitter sends events to the frontend (Wails runtime.EventsEmit in the
 // window, nothing in the CLI).
 type Emitter interface {
@@ -65,7 +62,8 @@ type Config struct {
 	I18n    *i18n.Catalog
 	Opener  Opener
 	Emitter Emitter
-	Clock   Clock
+	// Clock is the time source; tests pass a fixed one.
+	Clock tokens.Clock
 	// HTTP is used for token, metadata and revocation requests; Probe for
 	// health checks.
 	HTTP  *http.Client
@@ -89,7 +87,7 @@ type Service struct {
 	tokens  *tokens.Manager
 	policy  *health.Policy
 	opener  Opener
-	clock   Clock
+	clock   tokens.Clock
 	http    *http.Client
 	probe   *http.Client
 	lang    func() string
