@@ -1,6 +1,8 @@
 package health
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,5 +209,26 @@ func TestJitter(t *testing.T) {
 	}
 	if got := jitter("a", 4); got != 4 {
 		t.Errorf("jitter of a 4 ns interval = %v; want it unchanged", got)
+	}
+}
+
+// The scheduler checks several integrations at once: the policy is used
+// from their goroutines (run with -race).
+func TestPolicyConcurrentChecks(t *testing.T) {
+	p := NewPolicy(func() bool { return true })
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := integration.Integration{ID: fmt.Sprint("int-", i), Status: integration.StatusConnected, LastChecked: t0}
+			p.Observe(in, refused, false, t0)
+			p.NextDue(in, Cadence{Interval: time.Hour})
+			p.Offline()
+		}()
+	}
+	wg.Wait()
+	if !p.Offline() {
+		t.Errorf("Offline() = false after all 8 concurrent checks failed to connect; want true")
 	}
 }
