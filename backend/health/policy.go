@@ -1,6 +1,7 @@
 package health
 
 import (
+	"context"
 	"hash/fnv"
 	"net"
 	"sync"
@@ -18,6 +19,11 @@ const (
 	maxBackoff = 15 * time.Minute
 )
 
+// recheckDelays are the waits before re-probing a transient failure seen
+// by an explicit check: short and bounded, so the person waiting gets an
+// answer within seconds and a blip does not show as an outage.
+var recheckDelays = []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}
+
 // Policy decides what a background check's outcome means over time: a
 // transient failure after a healthy state is confirmed before it is shown,
 // failures are re-checked with backoff, "offline" is read from every
@@ -26,6 +32,7 @@ const (
 // the rest (Unconfirmed).
 type Policy struct {
 	online func() bool
+	sleep  func(ctx context.Context, d time.Duration) error
 
 	mu       sync.Mutex
 	failures map[string]int       // consecutive transient failures
@@ -34,13 +41,58 @@ type Policy struct {
 	offline  bool
 }
 
-// NewPolicy builds a Policy. online reports whether the machine has a
-// usable network; nil asks its network interfaces.
-func NewPolicy(online func() bool) *Policy {
-	if online == nil {
-		online = machineOnline
+// PolicyConfig holds a Policy's dependencies; nil ones get the real thing.
+type PolicyConfig struct {
+	// Online reports whether the machine has a usable network (default:
+	// its network interfaces).
+	Online func() bool
+	// Sleep waits between an explicit check's quick re-probes (default: a
+	// timer); tests pass one that returns at once.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// NewPolicy builds a Policy.
+func NewPolicy(cfg PolicyConfig) *Policy {
+	p := &Policy{online: cfg.Online, sleep: cfg.Sleep, failures: map[string]int{}, netFail: map[string]bool{}, retryAt: map[string]time.Time{}}
+	if p.online == nil {
+		p.online = machineOnline
 	}
-	return &Policy{online: online, failures: map[string]int{}, netFail: map[string]bool{}, retryAt: map[string]time.Time{}}
+	if p.sleep == nil {
+		p.sleep = sleepCtx
+	}
+	return p
+}
+
+// Recheck runs probe and, while it fails transiently, again after each
+// of recheckDelays, and returns the last verdict: what was seen. It is for
+// a person waiting for an answer (an explicit check of a healthy
+// integration, a credential just entered); background checks are
+// confirmed by Observe instead. A provider that asks for time between
+// calls (minInterval) is probed once.
+func (p *Policy) Recheck(ctx context.Context, minInterval time.Duration, probe func() Verdict) Verdict {
+	v := probe()
+	if minInterval > 0 {
+		return v
+	}
+	for _, d := range recheckDelays {
+		if !Transient(v) || p.sleep(ctx, d) != nil {
+			break
+		}
+		v = probe()
+	}
+	return v
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Decision is what the policy makes of one check's verdict.

@@ -1,7 +1,10 @@
 package health
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +32,46 @@ func TestBackoff(t *testing.T) {
 		if got := backoff(tt.n); got != tt.want {
 			t.Errorf("backoff(%d) = %v; want %v", tt.n, got, tt.want)
 		}
+	}
+}
+
+func TestRecheck(t *testing.T) {
+	canceled := errors.New("canceled")
+	for _, tt := range []struct {
+		name        string
+		minInterval time.Duration
+		answers     []Verdict // the provider's answers, in turn
+		sleepErr    error     // the wait ends early (the context ended)
+		want        string    // the verdict's problem ("": none)
+		wantWaits   []time.Duration
+	}{
+		{"healthy: one probe, no wait", 0, []Verdict{fine}, nil, "", nil},
+		{"a blip: the re-probe's answer", 0, []Verdict{outage, fine}, nil, "", []time.Duration{500 * time.Millisecond}},
+		{"an outage: re-probed twice, then believed", 0, []Verdict{outage, outage, refused}, nil, "problem.connection_refused",
+			[]time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}},
+		{"a refused grant is not re-probed", 0, []Verdict{grantGone, fine}, nil, "problem.access_revoked", nil},
+		{"a provider asking for time is probed once", time.Minute, []Verdict{outage, fine}, nil, "problem.provider_outage", nil},
+		{"the wait ended: what was seen", 0, []Verdict{outage, fine}, canceled, "problem.provider_outage", []time.Duration{500 * time.Millisecond}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var waits []time.Duration
+			p := NewPolicy(PolicyConfig{Sleep: func(_ context.Context, d time.Duration) error {
+				waits = append(waits, d)
+				return tt.sleepErr
+			}})
+			probes := 0
+			v := p.Recheck(context.Background(), tt.minInterval, func() Verdict {
+				probes++
+				return tt.answers[probes-1]
+			})
+			got := ""
+			if v.Problem != nil {
+				got = v.Problem.Code
+			}
+			if got != tt.want || !slices.Equal(waits, tt.wantWaits) {
+				t.Errorf("Recheck = %q after %d probes, waits %v; want %q, waits %v", got, probes, waits, tt.want, tt.wantWaits)
+			}
+		})
 	}
 }
 
@@ -87,7 +130,7 @@ func TestObserve(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPolicy(func() bool { return tt.online })
+			p := NewPolicy(PolicyConfig{Online: func() bool { return tt.online }})
 			for i, c := range tt.checks {
 				in := integration.Integration{ID: "a", Status: c.status, LastChecked: t0}
 				if c.unconfirmed {
@@ -131,7 +174,7 @@ func TestOfflineFromEveryIntegration(t *testing.T) {
 		{"all but one removed", map[string]Verdict{"a": refused, "b": refused}, "b", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPolicy(func() bool { return true })
+			p := NewPolicy(PolicyConfig{Online: func() bool { return true }})
 			for id, v := range tt.verdicts {
 				p.Observe(integration.Integration{ID: id, Status: integration.StatusConnected}, v, false, t0)
 			}
@@ -175,7 +218,7 @@ func TestNextDue(t *testing.T) {
 		{"a token outliving the interval waits for it", oauth(2 * time.Hour), hour, false, false, t0.Add(jitter("a", time.Hour))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPolicy(func() bool { return true })
+			p := NewPolicy(PolicyConfig{Online: func() bool { return true }})
 			if tt.fail {
 				p.Observe(tt.in, outage, true, t0)
 			}
@@ -215,7 +258,7 @@ func TestJitter(t *testing.T) {
 // The scheduler checks several integrations at once: the policy is used
 // from their goroutines (run with -race).
 func TestPolicyConcurrentChecks(t *testing.T) {
-	p := NewPolicy(func() bool { return true })
+	p := NewPolicy(PolicyConfig{Online: func() bool { return true }})
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)

@@ -87,38 +87,15 @@ func (s *Service) check(ctx context.Context, id string, explicit bool) {
 	s.apply(ctx, in, res, explicit)
 }
 
-// recheckDelays are the waits before re-probing a transient failure seen
-// by an explicit check: short and bounded, so the person waiting gets an
-// answer within seconds and a blip does not show as an outage.
-var recheckDelays = []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}
-
-// recheck runs probe and, while it fails transiently, runs it again after
-// each of recheckDelays. The last result is what was seen. A provider that
-// asks for time between calls (minInterval) is not called again.
+// recheck is the policy's Recheck for a probe that learns more than a
+// verdict: it returns the last probe's result.
 func (s *Service) recheck(ctx context.Context, p catalog.Provider, probe func() probeResult) probeResult {
-	res := probe()
-	if p.MinInterval > 0 {
-		return res
-	}
-	for _, d := range recheckDelays {
-		if !health.Transient(res.verdict) || s.sleep(ctx, d) != nil {
-			break
-		}
+	var res probeResult
+	s.policy.Recheck(ctx, time.Duration(p.MinInterval), func() health.Verdict {
 		res = probe()
-	}
+		return res.verdict
+	})
 	return res
-}
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // probeResult is a verdict plus what the probe learned.

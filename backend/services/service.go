@@ -93,7 +93,6 @@ type Service struct {
 	lang    func() string
 	version string
 	getenv  func(string) string
-	sleep   func(ctx context.Context, d time.Duration) error
 	dataDir string
 
 	// listeners guards the emitter and the listeners: the tray registers
@@ -118,18 +117,15 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
 		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
-		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, sleep: cfg.Sleep, dataDir: cfg.DataDir,
+		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, dataDir: cfg.DataDir,
 		attempts: map[string]*attempt{}, metadata: map[string]cachedMetadata{},
-		policy: health.NewPolicy(nil),
+		policy: health.NewPolicy(health.PolicyConfig{Sleep: cfg.Sleep}),
 	}
 	if s.clock == nil {
 		s.clock = systemClock{}
 	}
 	if s.lang == nil {
 		s.lang = func() string { return i18n.Fallback }
-	}
-	if s.sleep == nil {
-		s.sleep = sleepCtx
 	}
 	if s.getenv == nil {
 		s.getenv = func(string) string { return "" }
