@@ -1,6 +1,6 @@
 // Package services is Relink's application layer: it composes the store,
-// keychain, catalog, OAuth flow, token manager and health probes into the
-// operations the window, tray and command line share.
+// keychain, catalog, OAuth flow, token manager, health probes and check
+// policy into the operations the window, tray and command line share.
 package services
 
 import (
