@@ -1,7 +1,9 @@
 // Package health checks integrations for real and decides what their
 // state means: one probe per kind (HTTP who-am-I, PostgreSQL, MySQL, SQL
-// Server), one pure classifier from what happened to (status, cause), and
-// a scheduler that checks when due without crying wolf.
+// Server, MongoDB), one pure classifier from what happened to (status,
+// cause), a policy that reads outcomes over time without crying wolf
+// (confirmation, backoff, offline, when each is due) and a scheduler that
+// checks when due.
 package health
 
 import (

@@ -2,7 +2,6 @@ package health
 
 import (
 	"context"
-	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -148,14 +147,4 @@ func (s *Scheduler) CheckAll(ctx context.Context, ids []string) {
 		}()
 	}
 	wg.Wait()
-}
-
-// Jitter spreads checks so hundreds of integrations added at once do not
-// all fire in the same second: ±10% of d.
-func Jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return d
-	}
-	span := int64(d) / 5
-	return d - time.Duration(span/2) + time.Duration(rand.Int64N(span+1))
 }

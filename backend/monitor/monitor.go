@@ -77,15 +77,7 @@ func New(cfg Config) *Monitor {
 	m.sched = &health.Scheduler{
 		Concurrency: 8,
 		List: func(ctx context.Context) ([]health.Item, error) {
-			items, err := cfg.Service.Items(ctx, m.interval(ctx))
-			if err != nil {
-				return nil, err
-			}
-			out := make([]health.Item, len(items))
-			for i, it := range items {
-				out[i] = health.Item{ID: it.ID, Paused: it.Paused, NextDue: it.NextDue}
-			}
-			return out, nil
+			return cfg.Service.Items(ctx, m.interval(ctx))
 		},
 		Check: func(ctx context.Context, id string) { cfg.Service.CheckOne(ctx, id) },
 	}

@@ -3,8 +3,6 @@ package services
 import (
 	"context"
 	"errors"
-	"hash/fnv"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -81,7 +79,7 @@ func (s *Service) check(ctx context.Context, id string, explicit bool) {
 	s.emit(EventIntegrationChanged, checking)
 	probe := func() probeResult { return s.probe1(ctx, in) }
 	var res probeResult
-	if p, err := s.provider(in); err == nil && explicit && healthy(in.Status) {
+	if p, err := s.provider(in); err == nil && explicit && health.Healthy(in.Status) {
 		res = s.recheck(ctx, p, probe)
 	} else {
 		res = probe()
@@ -89,43 +87,15 @@ func (s *Service) check(ctx context.Context, id string, explicit bool) {
 	s.apply(ctx, in, res, explicit)
 }
 
-// healthy reports a state that claims the integration works.
-func healthy(st integration.Status) bool {
-	return st == integration.StatusConnected || st == integration.StatusDegraded
-}
-
-// recheckDelays are the waits before re-probing a transient failure seen
-// by an explicit check: short and bounded, so the person waiting gets an
-// answer within seconds and a blip does not show as an outage.
-var recheckDelays = []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}
-
-// recheck runs probe and, while it fails transiently, runs it again after
-// each of recheckDelays. The last result is what was seen. A provider that
-// asks for time between calls (minInterval) is not called again.
+// recheck is the policy's Recheck for a probe that learns more than a
+// verdict: it returns the last probe's result.
 func (s *Service) recheck(ctx context.Context, p catalog.Provider, probe func() probeResult) probeResult {
-	res := probe()
-	if p.MinInterval > 0 {
-		return res
-	}
-	for _, d := range recheckDelays {
-		if !transient(res.verdict) || s.sleep(ctx, d) != nil {
-			break
-		}
+	var res probeResult
+	s.policy.Recheck(ctx, time.Duration(p.MinInterval), func() health.Verdict {
 		res = probe()
-	}
+		return res.verdict
+	})
 	return res
-}
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // probeResult is a verdict plus what the probe learned.
@@ -330,121 +300,24 @@ func failed(p catalog.Provider, err error) probeResult {
 	return probeResult{verdict: readFailure(p, err), obs: health.Observation{Err: err, Now: time.Now()}}
 }
 
-// transient failures are confirmed before a healthy integration is shown
-// as broken.
-func transient(v health.Verdict) bool {
-	return v.Status == integration.StatusError && (v.Cause == integration.CauseProviderIssue || v.Cause == integration.CauseLocalProblem)
-}
-
-const (
-	confirmAfter = 2                // consecutive transient failures before crying wolf
-	quickRetry   = 30 * time.Second // first re-check; doubles per failure
-	maxBackoff   = 15 * time.Minute
-)
-
-// backoff is the wait before re-checking after n consecutive transient
-// failures: 30 s, 1 min, 2 min… capped.
-func backoff(n int) time.Duration {
-	d := quickRetry
-	for i := 1; i < n && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxBackoff)
-}
-
-// machineOnline reports whether any non-loopback interface is up with an
-// address.
-func machineOnline() bool {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return true
-	}
-	for _, i := range ifs {
-		if i.Flags&net.FlagUp == 0 || i.Flags&net.FlagLoopback != 0 {
-			continue
-		}
-		if addrs, err := i.Addrs(); err == nil && len(addrs) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// Offline reports whether Relink considers the machine offline.
-func (s *Service) Offline() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.offline
-}
-
-// updateOffline decides "offline" from the whole picture: no usable
-// network interface, or every monitored integration (two or more) failing
-// before reaching its service. One service down is that service's
-// problem. netFail holds the last outcome of each monitored integration,
-// so no query runs per check.
-func (s *Service) updateOffline() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	failing := 0
-	for _, f := range s.netFail {
-		if f {
-			failing++
-		}
-	}
-	s.offline = !machineOnline() || (len(s.netFail) >= 2 && failing == len(s.netFail))
-}
-
-// forgetProbe drops an integration from the offline picture (removed or
-// paused).
-func (s *Service) forgetProbe(id string) {
-	s.mu.Lock()
-	delete(s.netFail, id)
-	delete(s.failures, id)
-	delete(s.retryAt, id)
-	s.mu.Unlock()
-}
-
 // apply records a probe's outcome: a check event always, a status change
 // when the state really changed. In background checks transient failures
 // are confirmed before a healthy integration is shown broken (the row says
 // it is checking again meanwhile), re-checked with backoff, and offline
 // never changes a status at all. An explicit check records what it saw.
 func (s *Service) apply(ctx context.Context, in integration.Integration, res probeResult, explicit bool) {
-	v := res.verdict
 	now := s.clock.Now().UTC()
 	s.saveUpdate(ctx, in.ID, res.update)
-	s.mu.Lock()
-	s.netFail[in.ID] = health.NetworkFailure(v)
-	s.mu.Unlock()
-	s.updateOffline()
-	s.mu.Lock()
-	offline := s.offline
-	if offline && health.NetworkFailure(v) {
-		// Offline, not the provider: say so in what is recorded.
-		v = health.Verdict{Status: integration.StatusError, Cause: integration.CauseLocalProblem, Problem: integration.NewProblem("problem.offline")}
-	}
-	hold := false
-	if transient(v) {
-		if in.Unconfirmed != nil {
-			// Another process may have seen the first failure.
-			s.failures[in.ID] = max(s.failures[in.ID], confirmAfter-1)
-		}
-		s.failures[in.ID]++
-		s.retryAt[in.ID] = now.Add(backoff(s.failures[in.ID]))
-		hold = !explicit && (offline || (healthy(in.Status) && s.failures[in.ID] < confirmAfter))
-	} else {
-		s.failures[in.ID] = 0
-		delete(s.retryAt, in.ID)
-	}
-	s.mu.Unlock()
+	d := s.policy.Observe(in, res.verdict, explicit, now)
+	v := d.Verdict
 	_ = s.mutate(ctx, in.ID, func(x *integration.Integration) (integration.Event, bool) {
 		x.LastChecked = now
 		ev := integration.Event{Kind: integration.EventCheck, NewStatus: v.Status, Cause: v.Cause}.WithProblem(v.Problem)
-		if hold {
+		if d.Hold {
 			// Keep the last known state: offline, or not yet confirmed.
-			ev.Detail = map[bool]string{true: "offline", false: "unconfirmed"}[offline]
+			ev.Detail = map[bool]string{true: "offline", false: "unconfirmed"}[d.Offline]
 			// Offline explains the failure; the integration is not suspect.
-			x.Unconfirmed = map[bool]*integration.Problem{true: nil, false: v.Problem}[offline]
+			x.Unconfirmed = map[bool]*integration.Problem{true: nil, false: v.Problem}[d.Offline]
 			return ev, true
 		}
 		x.Status, x.Cause, x.Problem, x.Unconfirmed = v.Status, v.Cause, v.Problem, nil
@@ -467,46 +340,11 @@ func (s *Service) apply(ctx context.Context, in integration.Integration, res pro
 	}, nil)
 }
 
-// jitter spreads each integration's checks by up to ±10% of the interval,
-// stable per integration so its schedule does not drift.
-func jitter(id string, interval time.Duration) time.Duration {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	span := int64(interval) / 5
-	if span == 0 {
-		return interval
-	}
-	return interval - time.Duration(span/2) + time.Duration(int64(h.Sum32())%span)
-}
-
 // NextDue is when the scheduler should check an integration again.
 func (s *Service) NextDue(in integration.Integration, interval time.Duration) time.Time {
-	s.mu.Lock()
-	r, retry := s.retryAt[in.ID]
-	s.mu.Unlock()
 	p, _ := s.catalog.Get(in.Provider)
-	// A provider's minimum interval bounds quick re-checks too.
-	earliest := in.LastChecked.Add(time.Duration(p.MinInterval))
-	if retry {
-		return later(r, earliest)
-	}
-	if in.LastChecked.IsZero() {
-		return time.Time{}
-	}
-	next := later(in.LastChecked.Add(jitter(in.ID, interval)), earliest)
-	// Refresh ahead of expiry even between checks, as early as the
-	// "Refresh tokens this early" setting says.
-	if in.Kind == integration.KindOAuth2 && !in.Expiry.AccessExpiresAt.IsZero() {
-		if early := in.Expiry.AccessExpiresAt.Add(-s.tokens.Margin()); early.Before(next) {
-			next = early
-		}
-	}
-	return next
+	return s.policy.NextDue(in, health.Cadence{Interval: interval, MinInterval: time.Duration(p.MinInterval), RefreshMargin: s.tokens.Margin()})
 }
 
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
+// Offline reports whether Relink considers the machine offline.
+func (s *Service) Offline() bool { return s.policy.Offline() }

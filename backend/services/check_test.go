@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"relink/backend/health"
 	"relink/backend/integration"
 )
 
@@ -32,7 +33,7 @@ func TestExplicitCheckReportsTransientFailureOnFirstCall(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newService(t)
 	var sl sleeps
-	s.sleep = sl.sleep
+	s.policy = health.NewPolicy(health.PolicyConfig{Sleep: sl.sleep})
 	kp := newKeyProvider(t, "k")
 	v := addKey(t, s, kp, "API", "k")
 	kp.set(true, "k")
@@ -47,11 +48,12 @@ func TestExplicitCheckReportsTransientFailureOnFirstCall(t *testing.T) {
 	if !integration.NeedsAttention(views[0].Status) {
 		t.Errorf("status %s would exit 0", views[0].Status)
 	}
-	if want := 1 + len(recheckDelays); kp.hits != want {
+	delays := []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}
+	if want := 1 + len(delays); kp.hits != want {
 		t.Errorf("probes: got %d; want %d (one, then a bounded re-probe per delay)", kp.hits, want)
 	}
-	if !reflect.DeepEqual(sl.d, recheckDelays) {
-		t.Errorf("waits: got %v; want %v", sl.d, recheckDelays)
+	if !reflect.DeepEqual(sl.d, delays) {
+		t.Errorf("waits: got %v; want %v", sl.d, delays)
 	}
 }
 
@@ -63,10 +65,10 @@ func TestExplicitCheckReprobesABlip(t *testing.T) {
 	kp := newKeyProvider(t, "k")
 	v := addKey(t, s, kp, "API", "k")
 	kp.set(true, "k")
-	s.sleep = func(ctx context.Context, _ time.Duration) error {
+	s.policy = health.NewPolicy(health.PolicyConfig{Sleep: func(ctx context.Context, _ time.Duration) error {
 		kp.set(false, "k") // the provider is back before the re-probe
 		return nil
-	}
+	}})
 	views, _ := s.Check(ctx, v.ID)
 	if got := views[0]; got.Status != integration.StatusConnected {
 		t.Errorf("after a blip got %s; want connected, as the re-probe saw", got.Status)
@@ -78,7 +80,7 @@ func TestExplicitCheckOfHealthyDoesNotWait(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newService(t)
 	var sl sleeps
-	s.sleep = sl.sleep
+	s.policy = health.NewPolicy(health.PolicyConfig{Sleep: sl.sleep})
 	kp := newKeyProvider(t, "k")
 	v := addKey(t, s, kp, "API", "k")
 	kp.hits = 0
@@ -121,7 +123,7 @@ func TestCheckOnStoppedPostgresSaysSoOnFirstCall(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newService(t)
 	var sl sleeps
-	s.sleep = sl.sleep
+	s.policy = health.NewPolicy(health.PolicyConfig{Sleep: sl.sleep})
 	pgAdmin(t, "CREATE ROLE firstcall LOGIN PASSWORD 'first-call-1'; GRANT USAGE ON SCHEMA public TO firstcall; GRANT SELECT ON public.orders TO firstcall")
 	t.Cleanup(func() { pgAdmin(t, "DROP OWNED BY firstcall; DROP ROLE firstcall") })
 	v, err := s.Add(ctx, AddRequest{Provider: "postgres", Name: "Warehouse", Secret: "first-call-1", Settings: map[string]string{
@@ -159,7 +161,7 @@ func TestRecheckRespectsMinInterval(t *testing.T) {
 		calls++
 		return errResult(errors.New("connection refused"))
 	}
-	if res := s.recheck(context.Background(), p, outage); calls != 1 || !transient(res.verdict) {
+	if res := s.recheck(context.Background(), p, outage); calls != 1 || !health.Transient(res.verdict) {
 		t.Errorf("calls %d, verdict %+v; want one call and its transient failure", calls, res.verdict)
 	}
 }

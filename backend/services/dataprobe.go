@@ -37,7 +37,7 @@ func (s *Service) identityAndData(ctx context.Context, in integration.Integratio
 	}
 	o.RequiredScopes = in.RequiredScopes
 	res := probeResult{obs: o, verdict: readProbe(p, o), unauthorized: o.StatusCode == 401, identity: doc}
-	if !healthy(res.verdict.Status) {
+	if !health.Healthy(res.verdict.Status) {
 		return res
 	}
 	res.meta = keepFromProbe(p, meta, doc)

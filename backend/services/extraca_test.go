@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"relink/backend/health"
 	"relink/backend/integration"
 	"relink/backend/transport"
 )
@@ -70,7 +71,7 @@ func TestExtraCATrustsAnInspectingGateway(t *testing.T) {
 func (s *Service) checkTwice(t *testing.T, id string) IntegrationView {
 	t.Helper()
 	var v []IntegrationView
-	for range confirmAfter {
+	for range health.ConfirmAfter {
 		var err error
 		if v, err = s.Check(context.Background(), id); err != nil {
 			t.Fatal(err)

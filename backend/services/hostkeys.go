@@ -68,10 +68,7 @@ func (s *Service) AcceptHostKey(ctx context.Context, id, fingerprint string) (In
 	if err := s.store.AppendEvents(ctx, ev); err != nil {
 		return s.View(in), err
 	}
-	s.mu.Lock()
-	s.failures[id] = 0
-	delete(s.retryAt, id)
-	s.mu.Unlock()
+	s.policy.Reset(id)
 	s.CheckOne(ctx, id)
 	return s.Get(ctx, id)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"relink/backend/health"
 	"relink/backend/integration"
 	"relink/backend/secrets"
 )
@@ -186,7 +187,7 @@ func TestCheckWhenKeychainLockedUnavailableOrSlow(t *testing.T) {
 			heal := breakKeychain(mem, tc.fault)
 			hits := kp.hits
 			var views []IntegrationView
-			for range confirmAfter {
+			for range health.ConfirmAfter {
 				var err error
 				if views, err = s.Check(ctx); err != nil {
 					heal()
@@ -202,7 +203,7 @@ func TestCheckWhenKeychainLockedUnavailableOrSlow(t *testing.T) {
 				produced[got.Problem.Code] = tc.name
 			}
 			if got.Status != integration.StatusError || got.Cause != integration.CauseLocalProblem || got.Problem == nil || got.Problem.Code != tc.wantProblem {
-				t.Errorf("after %d checks got %s/%s/%v; want error/local_problem/%s", confirmAfter, got.Status, got.Cause, got.Problem, tc.wantProblem)
+				t.Errorf("after %d checks got %s/%s/%v; want error/local_problem/%s", health.ConfirmAfter, got.Status, got.Cause, got.Problem, tc.wantProblem)
 			}
 			if kp.hits != hits {
 				t.Errorf("the provider was called %d times without a key; want 0", kp.hits-hits)
@@ -269,7 +270,7 @@ func TestCheckWhenKeychainFailsReadingClientSecret(t *testing.T) {
 	})
 	defer mem.SetFail(nil)
 	var views []IntegrationView
-	for range confirmAfter {
+	for range health.ConfirmAfter {
 		var err error
 		if views, err = s.Check(ctx, v.ID); err != nil {
 			t.Fatal(err)

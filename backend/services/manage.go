@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"relink/backend/catalog"
+	"relink/backend/health"
 	"relink/backend/i18n"
 	"relink/backend/integration"
 	"relink/backend/oauth"
@@ -260,7 +261,7 @@ func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
 	if err := s.store.DeleteIntegration(ctx, id, removed); err != nil {
 		return res, err
 	}
-	s.forgetProbe(id)
+	s.policy.Forget(id)
 	s.emit(EventIntegrationRemoved, map[string]string{"id": id})
 	for _, f := range s.removedListeners() {
 		f(id)
@@ -360,23 +361,16 @@ func (s *Service) ExportCSVFile(ctx context.Context, path string, f HistoryFilte
 }
 
 // Items lists what the scheduler watches and when each is due.
-func (s *Service) Items(ctx context.Context, interval time.Duration) ([]ItemDue, error) {
+func (s *Service) Items(ctx context.Context, interval time.Duration) ([]health.Item, error) {
 	ins, err := s.store.ListIntegrations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ItemDue, 0, len(ins))
+	out := make([]health.Item, 0, len(ins))
 	for _, in := range ins {
-		out = append(out, ItemDue{ID: in.ID, Paused: in.Paused, NextDue: s.NextDue(in, interval)})
+		out = append(out, health.Item{ID: in.ID, Paused: in.Paused, NextDue: s.NextDue(in, interval)})
 	}
 	return out, nil
-}
-
-// ItemDue is one scheduled integration.
-type ItemDue struct {
-	ID      string
-	Paused  bool
-	NextDue time.Time
 }
 
 // Prune deletes history older than the retention in small batches with

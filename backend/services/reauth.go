@@ -178,10 +178,7 @@ func (s *Service) Reauthorize(ctx context.Context, id string, opts ReauthOptions
 		x.LastChecked, x.LastHealthy = now, now
 		return integration.Event{Kind: integration.EventReauthorize, NewStatus: x.Status, Account: x.Account}, true
 	}, &out)
-	s.mu.Lock()
-	s.failures[id] = 0
-	delete(s.retryAt, id)
-	s.mu.Unlock()
+	s.policy.Reset(id)
 	if err != nil {
 		return s.View(in), err
 	}

@@ -1,6 +1,6 @@
 // Package services is Relink's application layer: it composes the store,
-// keychain, catalog, OAuth flow, token manager and health probes into the
-// operations the window, tray and command line share.
+// keychain, catalog, OAuth flow, token manager, health probes and check
+// policy into the operations the window, tray and command line share.
 package services
 
 import (
@@ -26,9 +26,6 @@ import (
 	"relink/backend/tokens"
 	"relink/backend/transport"
 )
-
-// Clock is the time source; tests pass a fixed one.
-type Clock interface{ Now() time.Time }
 
 // Emitter sends events to the frontend (Wails runtime.EventsEmit in the
 // window, nothing in the CLI).
@@ -65,7 +62,8 @@ type Config struct {
 	I18n    *i18n.Catalog
 	Opener  Opener
 	Emitter Emitter
-	Clock   Clock
+	// Clock is the time source; tests pass a fixed one.
+	Clock tokens.Clock
 	// HTTP is used for token, metadata and revocation requests; Probe for
 	// health checks.
 	HTTP  *http.Client
@@ -87,14 +85,14 @@ type Service struct {
 	catalog *catalog.Catalog
 	i18n    *i18n.Catalog
 	tokens  *tokens.Manager
+	policy  *health.Policy
 	opener  Opener
-	clock   Clock
+	clock   tokens.Clock
 	http    *http.Client
 	probe   *http.Client
 	lang    func() string
 	version string
 	getenv  func(string) string
-	sleep   func(ctx context.Context, d time.Duration) error
 	dataDir string
 
 	// listeners guards the emitter and the listeners: the tray registers
@@ -107,10 +105,6 @@ type Service struct {
 
 	mu       sync.Mutex
 	attempts map[string]*attempt
-	failures map[string]int       // consecutive transient failures
-	netFail  map[string]bool      // last probe failed before reaching the service
-	retryAt  map[string]time.Time // quick re-checks before crying wolf
-	offline  bool
 	metadata map[string]cachedMetadata
 
 	caMu     sync.Mutex
@@ -123,18 +117,15 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
 		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
-		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, sleep: cfg.Sleep, dataDir: cfg.DataDir,
-		attempts: map[string]*attempt{}, failures: map[string]int{}, retryAt: map[string]time.Time{}, netFail: map[string]bool{},
-		metadata: map[string]cachedMetadata{},
+		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, dataDir: cfg.DataDir,
+		attempts: map[string]*attempt{}, metadata: map[string]cachedMetadata{},
+		policy: health.NewPolicy(health.PolicyConfig{Sleep: cfg.Sleep}),
 	}
 	if s.clock == nil {
 		s.clock = systemClock{}
 	}
 	if s.lang == nil {
 		s.lang = func() string { return i18n.Fallback }
-	}
-	if s.sleep == nil {
-		s.sleep = sleepCtx
 	}
 	if s.getenv == nil {
 		s.getenv = func(string) string { return "" }
@@ -357,7 +348,7 @@ func (s *Service) SetPaused(ctx context.Context, id string, paused bool) (Integr
 		return IntegrationView{}, err
 	}
 	if paused {
-		s.forgetProbe(id)
+		s.policy.Forget(id)
 	}
 	return s.View(out), nil
 }

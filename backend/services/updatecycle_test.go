@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"relink/backend/health"
 	"relink/backend/integration"
 	"relink/backend/internal/twins"
 )
@@ -104,13 +105,12 @@ func TestCommerceIntelligenceAgainstTwin(t *testing.T) {
 		t.Fatalf("check within a minute: %s and %d requests; want connected from the last answer, no request", got.Status, twin.StatusRequests()-before)
 	}
 	in, _ := s.store.GetIntegration(ctx, v.ID)
-	s.mu.Lock()
-	s.retryAt[v.ID] = clock.Now().Add(quickRetry)
-	s.mu.Unlock()
+	// A failure now asks for a re-check in 30 s, sooner than the provider's minute.
+	s.policy.Observe(in, health.Verdict{Status: integration.StatusError, Cause: integration.CauseProviderIssue}, false, clock.Now())
 	if due := s.NextDue(in, time.Second); due.Before(in.LastChecked.Add(time.Minute)) {
 		t.Errorf("NextDue = %s; want no earlier than a minute after %s", due, in.LastChecked)
 	}
-	s.forgetProbe(v.ID)
+	s.policy.Forget(v.ID)
 
 	twin.SetLastUpdate(ended(40*time.Hour, 4, "Completed Successfully"), "EST")
 	if got := check(time.Minute); got.Status != integration.StatusDegraded || code(got) != "problem.ci_update_stale" {

@@ -42,7 +42,7 @@ type Refresher interface {
 	Refresh(ctx context.Context, id, refreshToken string) (*oauth.Token, error)
 }
 
-// Clock is the time source.
+// Clock is the time source, the services' too; tests pass a fixed one.
 type Clock interface{ Now() time.Time }
 
 // Config holds the manager's dependencies.
