@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"relink/backend/integration"
 )
@@ -137,4 +139,45 @@ func (md Metadata) Check(issuer string) error {
 		return integration.NewError(ErrNoS256, nil, "error.oauth_no_s256")
 	}
 	return nil
+}
+
+// DiscoveryCache keeps each issuer's metadata for an hour, so checks and
+// reauthorizations do not fetch it every time. Failures are not kept: the
+// next use asks again.
+type DiscoveryCache struct {
+	client *http.Client
+	now    func() time.Time
+	mu     sync.Mutex
+	byURL  map[string]cachedMetadata
+}
+
+type cachedMetadata struct {
+	md Metadata
+	at time.Time
+}
+
+// discoveryTTL is how long fetched metadata is used.
+const discoveryTTL = time.Hour
+
+// NewDiscoveryCache fetches with client; now is the clock.
+func NewDiscoveryCache(client *http.Client, now func() time.Time) *DiscoveryCache {
+	return &DiscoveryCache{client: client, now: now, byURL: map[string]cachedMetadata{}}
+}
+
+// Discover returns issuer's metadata, from the cache while it is fresh.
+func (c *DiscoveryCache) Discover(ctx context.Context, issuer string) (Metadata, error) {
+	c.mu.Lock()
+	hit, ok := c.byURL[issuer]
+	c.mu.Unlock()
+	if ok && c.now().Sub(hit.at) < discoveryTTL {
+		return hit.md, nil
+	}
+	md, err := Discover(ctx, c.client, issuer)
+	if err != nil {
+		return md, err
+	}
+	c.mu.Lock()
+	c.byURL[issuer] = cachedMetadata{md: md, at: c.now()}
+	c.mu.Unlock()
+	return md, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"relink/backend/catalog"
 	"relink/backend/health"
@@ -63,30 +62,6 @@ func (s *Service) provider(in integration.Integration) (catalog.Provider, error)
 	return p, nil
 }
 
-type cachedMetadata struct {
-	md  oauth.Metadata
-	at  time.Time
-	err error
-}
-
-// discover fetches (and caches for an hour) an issuer's metadata.
-func (s *Service) discover(ctx context.Context, issuer string) (oauth.Metadata, error) {
-	s.mu.Lock()
-	c, ok := s.metadata[issuer]
-	s.mu.Unlock()
-	if ok && c.err == nil && s.clock.Now().Sub(c.at) < time.Hour {
-		return c.md, nil
-	}
-	md, err := oauth.Discover(ctx, s.http, issuer)
-	if err != nil {
-		return md, err
-	}
-	s.mu.Lock()
-	s.metadata[issuer] = cachedMetadata{md: md, at: s.clock.Now()}
-	s.mu.Unlock()
-	return md, nil
-}
-
 // oauthSetup is everything needed to talk OAuth for one integration.
 type oauthSetup struct {
 	cfg      oauth.Config
@@ -119,7 +94,7 @@ func (s *Service) oauthSetup(ctx context.Context, in integration.Integration, p 
 	}
 	var out oauthSetup
 	if e.Discover {
-		md, err := s.discover(ctx, e.Issuer)
+		md, err := s.metadata.Discover(ctx, e.Issuer)
 		if err != nil {
 			return out, fmt.Errorf("discover %s: %w", e.Issuer, err)
 		}

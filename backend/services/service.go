@@ -105,7 +105,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	attempts map[string]*attempt
-	metadata map[string]cachedMetadata
+	metadata *oauth.DiscoveryCache
 
 	caMu     sync.Mutex
 	caLoaded bool
@@ -118,8 +118,8 @@ func New(cfg Config) *Service {
 		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
 		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
 		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, dataDir: cfg.DataDir,
-		attempts: map[string]*attempt{}, metadata: map[string]cachedMetadata{},
-		policy: health.NewPolicy(health.PolicyConfig{Sleep: cfg.Sleep}),
+		attempts: map[string]*attempt{},
+		policy:   health.NewPolicy(health.PolicyConfig{Sleep: cfg.Sleep}),
 	}
 	if s.clock == nil {
 		s.clock = systemClock{}
@@ -139,6 +139,7 @@ func New(cfg Config) *Service {
 	if s.probe == nil {
 		s.probe = health.NewProbeClientWith(rt, 20*time.Second)
 	}
+	s.metadata = oauth.NewDiscoveryCache(s.http, s.clock.Now)
 	s.tokens = tokens.NewManager(tokens.Config{
 		Secrets: cfg.Secrets, Refresher: refresher{s}, Clock: s.clock, LockDir: cfg.DataDir,
 		IsNotFound: func(err error) bool { return errors.Is(err, secrets.ErrNotFound) },
