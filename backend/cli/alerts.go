@@ -90,15 +90,8 @@ func alertsAdd(ctx context.Context, c *cmdCtx) int {
 }
 
 func alertsList(ctx context.Context, c *cmdCtx) int {
-	pos, code, ok := c.flags("alerts", nil)
-	if !ok {
+	if _, code, ok := c.opened(ctx, "alerts", nil, 0); !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		return c.fail(usage("cli.error.unexpected_arg", "arg", pos[0]))
-	}
-	if err := c.open(ctx); err != nil {
-		return c.fail(err)
 	}
 	ds, err := c.core.Alerts().List(ctx)
 	if err != nil {

@@ -51,6 +51,22 @@ func (c *cmdCtx) one(ctx context.Context, pos []string) (services.IntegrationVie
 	return c.core.Find(ctx, pos[0])
 }
 
+// opened parses a command's flags, refuses more than max positional
+// arguments and opens the data; a false ok means the command ends with code.
+func (c *cmdCtx) opened(ctx context.Context, name string, setup func(fs *flag.FlagSet), max int) (pos []string, code int, ok bool) {
+	pos, code, ok = c.flags(name, setup)
+	if !ok {
+		return nil, code, false
+	}
+	if len(pos) > max {
+		return nil, c.fail(usage("cli.error.unexpected_arg", "arg", pos[max])), false
+	}
+	if err := c.open(ctx); err != nil {
+		return nil, c.fail(err), false
+	}
+	return pos, 0, true
+}
+
 func (c *cmdCtx) writeJSON(v any) int {
 	enc := json.NewEncoder(c.env.Stdout)
 	enc.SetIndent("", "  ")
@@ -72,15 +88,9 @@ func runVersion(_ context.Context, c *cmdCtx) int {
 }
 
 func runProviders(ctx context.Context, c *cmdCtx) int {
-	pos, code, ok := c.flags("providers", nil)
+	pos, code, ok := c.opened(ctx, "providers", nil, 1)
 	if !ok {
 		return code
-	}
-	if len(pos) > 1 {
-		return c.fail(usage("cli.error.unexpected_arg", "arg", pos[1]))
-	}
-	if err := c.open(ctx); err != nil {
-		return c.fail(err)
 	}
 	ps := c.core.ListProviders()
 	if len(pos) == 1 {
@@ -293,15 +303,8 @@ func (c *cmdCtx) printHostKeyChanges(views []services.IntegrationView) {
 }
 
 func runList(ctx context.Context, c *cmdCtx) int {
-	pos, code, ok := c.flags("list", nil)
-	if !ok {
+	if _, code, ok := c.opened(ctx, "list", nil, 0); !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		return c.fail(usage("cli.error.unexpected_arg", "arg", pos[0]))
-	}
-	if err := c.open(ctx); err != nil {
-		return c.fail(err)
 	}
 	views, err := c.core.ListIntegrations(ctx)
 	if err != nil {
