@@ -4,20 +4,13 @@ import (
 	"slices"
 	"strconv"
 
+	"relink/backend/catalog"
 	"relink/backend/integration"
 )
 
 // Expectation is one condition a healthy answer meets and the verdict
-// when it does not. Its fields mirror catalog.Expectation, so a caller
-// converts with health.Expectation(e).
-type Expectation struct {
-	Path, Test, Key, Value string
-	Values                 []string
-	Status                 integration.Status
-	Cause                  integration.Cause
-	Problem                string
-	Param                  string
-}
+// when it does not, as the catalogue renders it for an integration.
+type Expectation = catalog.Expectation
 
 // Unmet returns the verdict of the first expectation doc does not meet,
 // or nil when it meets them all. A 200 that says "nothing is connected"

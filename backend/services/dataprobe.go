@@ -53,7 +53,7 @@ func (s *Service) identityAndData(ctx context.Context, in integration.Integratio
 // status (0 when it did not run).
 func (s *Service) dataVerdict(ctx context.Context, in integration.Integration, p catalog.Provider, meta map[string]string, identity any, credential string) (*health.Verdict, int) {
 	es, err := p.ProbeExpectations(meta)
-	if v := health.Unmet(identity, expectations(es)); v != nil {
+	if v := health.Unmet(identity, es); v != nil {
 		return v, 0
 	}
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *Service) dataVerdict(ctx context.Context, in integration.Integration, p
 	if v := readProbe(p, o); v.Status != integration.StatusConnected {
 		return &v, o.StatusCode
 	}
-	return health.Unmet(doc, expectations(dr.Expect)), o.StatusCode
+	return health.Unmet(doc, dr.Expect), o.StatusCode
 }
 
 // metaVerdict explains a data probe that cannot be built: a value the
@@ -104,14 +104,6 @@ func metaVerdict(err error) *health.Verdict {
 	}
 	v := errResult(err).verdict
 	return &v
-}
-
-func expectations(es []catalog.Expectation) []health.Expectation {
-	out := make([]health.Expectation, len(es))
-	for i, e := range es {
-		out[i] = health.Expectation(e)
-	}
-	return out
 }
 
 // oidcAccountClaims are the userinfo claims that name the account when
