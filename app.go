@@ -20,6 +20,7 @@ import (
 	"relink/backend/monitor"
 	"relink/backend/services"
 	"relink/backend/store"
+	"relink/backend/window"
 )
 
 // App is the Wails lifecycle and the methods bound to the frontend. Each
@@ -28,6 +29,8 @@ import (
 type App struct {
 	ctx      context.Context
 	svc      *services.Service
+	page     *window.Page
+	reauths  *window.Reauths
 	mon      *monitor.Monitor
 	hidden   bool
 	quitting atomic.Bool
@@ -41,11 +44,14 @@ type App struct {
 	alerts *alerts.Manager
 	// startNav is where a relink://open/<id> launch asks the window to
 	// go; the page takes it once it is listening.
-	startNav *services.Navigate
+	startNav *window.Navigate
 }
 
-func newApp(svc *services.Service, mon *monitor.Monitor, windows desktop.WindowStore, restored *desktop.WindowState, startHidden bool) *App {
-	return &App{svc: svc, mon: mon, windows: windows, restored: restored, hidden: startHidden, closeToTray: true}
+// newApp binds the window to svc; page is the emitter svc was built with.
+func newApp(svc *services.Service, page *window.Page, mon *monitor.Monitor, windows desktop.WindowStore, restored *desktop.WindowState, startHidden bool) *App {
+	a := &App{svc: svc, page: page, mon: mon, windows: windows, restored: restored, hidden: startHidden, closeToTray: true}
+	a.reauths = window.NewReauths(svc, page, a.show)
+	return a
 }
 
 type wailsEmitter struct{ ctx context.Context }
@@ -57,7 +63,7 @@ func (e wailsEmitter) Emit(name string, payload any) { wruntime.EventsEmit(e.ctx
 // thousand is a handful of updates.
 const eventBatchInterval = 100 * time.Millisecond
 
-func batchedEmitter(ctx context.Context) services.Emitter {
+func batchedEmitter(ctx context.Context) window.Emitter {
 	return desktop.NewBatcher(wailsEmitter{ctx}, services.EventIntegrationChanged, services.EventIntegrationsChanged,
 		func(p any) string { v, _ := p.(services.IntegrationView); return v.ID }, eventBatchInterval)
 }
@@ -86,7 +92,7 @@ func (a *App) startup(ctx context.Context) {
 			wruntime.WindowMaximise(ctx)
 		}
 	}
-	a.svc.SetEmitter(batchedEmitter(ctx))
+	a.page.Attach(batchedEmitter(ctx))
 	if path := os.Getenv("RELINK_BENCH_MARKS"); path != "" {
 		recordMarks(ctx, path)
 	}
@@ -96,7 +102,7 @@ func (a *App) startup(ctx context.Context) {
 	a.svc.OnSettingsChanged(func(st services.Settings) { a.setCloseToTray(st.CloseToTray) })
 	// The tray, notifications and scheduler start beside the window, not
 	// before it: the window maps while they register on D-Bus.
-	go a.mon.Start(ctx, monitor.Hooks{Show: a.show, Quit: a.quit})
+	go a.mon.Start(ctx, monitor.Hooks{Show: a.show, Open: a.open, Quit: a.quit})
 }
 
 func (a *App) shutdown(ctx context.Context) { a.mon.Stop() }
@@ -131,6 +137,13 @@ func (a *App) show() {
 	wruntime.WindowUnminimise(a.ctx)
 }
 
+// open shows the window at one integration, with its repair dialog when
+// reauth is true (tray menu, notification click, relink:// link).
+func (a *App) open(integrationID string, reauth bool) {
+	a.show()
+	a.page.Navigate(window.Navigate{View: "integrations", IntegrationID: integrationID, Reauth: reauth})
+}
+
 // saveWindow remembers the window's size and position for the next start.
 func (a *App) saveWindow() {
 	w, h := wruntime.WindowGetSize(a.ctx)
@@ -159,22 +172,22 @@ func (a *App) onSecondInstance(data options.SecondInstanceData) {
 			return
 		}
 		if id, ok := desktop.ParseOpenLink(arg); ok {
-			a.svc.Navigate(services.Navigate{View: "integrations", IntegrationID: id, Reauth: true})
+			a.page.Navigate(window.Navigate{View: "integrations", IntegrationID: id, Reauth: true})
 			return
 		}
 	}
-	a.svc.Navigate(services.Navigate{View: "integrations"})
+	a.page.Navigate(window.Navigate{View: "integrations"})
 }
 
 // StartupNavigation returns, once, the view a relink:// link launched
 // Relink for; an empty view means none.
-func (a *App) StartupNavigation() (services.Navigate, error) {
+func (a *App) StartupNavigation() (window.Navigate, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	n := a.startNav
 	a.startNav = nil
 	if n == nil {
-		return services.Navigate{}, nil
+		return window.Navigate{}, nil
 	}
 	return *n, nil
 }
@@ -247,16 +260,16 @@ func (a *App) RemoveIntegration(id string) (services.RemoveResult, error) {
 	return result(a.svc.Remove(a.ctx, id))
 }
 
-func (a *App) StartReauth(id string) (services.ReauthStart, error) {
-	return result(a.svc.StartReauth(a.ctx, id, a.show))
+func (a *App) StartReauth(id string) (window.ReauthStart, error) {
+	return result(a.reauths.Start(a.ctx, id))
 }
 
 func (a *App) CancelReauth(attemptID string) (bool, error) {
-	return result(true, a.svc.CancelReauth(attemptID))
+	return result(true, a.reauths.Cancel(attemptID))
 }
 
 func (a *App) ConfirmAccount(attemptID string, accept bool) (bool, error) {
-	return result(true, a.svc.ConfirmAccount(attemptID, accept))
+	return result(true, a.reauths.ConfirmAccount(attemptID, accept))
 }
 
 func (a *App) SubmitSecret(id, secret string) (services.IntegrationView, error) {

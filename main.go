@@ -34,6 +34,7 @@ import (
 	"relink/backend/secrets"
 	"relink/backend/services"
 	"relink/backend/store"
+	"relink/backend/window"
 )
 
 //go:embed all:frontend/dist
@@ -89,7 +90,7 @@ func run(args []string) int {
 		return cli.Main(ctx, args, cli.Env{
 			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: appVersion(), I18n: cat,
 			Open: func(ctx context.Context, dataDir string) (cli.Core, func(), error) {
-				c, err := openCore(ctx, dataDir, cat)
+				c, err := openCore(ctx, dataDir, cat, nil)
 				if err != nil {
 					return nil, nil, err
 				}
@@ -140,7 +141,9 @@ type cliCore struct {
 
 func (c cliCore) Alerts() cli.Alerts { return c.alerts }
 
-func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog) (*core, error) {
+// openCore builds the shared core; events is the window's page, nil for
+// the command line.
+func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog, events services.Emitter) (*core, error) {
 	dataDir, err := store.ResolveDataDir(dataDirFlag, os.Getenv)
 	if err != nil {
 		return nil, err
@@ -163,7 +166,7 @@ func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog) (*core
 	svc = services.New(services.Config{
 		Store: st, Secrets: keys, Catalog: providers, I18n: cat,
 		Opener: oauth.SystemOpener{Getenv: os.Getenv}, DataDir: dataDir, Version: appVersion(), Getenv: os.Getenv,
-		Lang: lang,
+		Lang: lang, Emitter: events,
 	})
 	c.svc = svc
 	// Webhook posts use the providers' client: bounded, proxy-aware, and
@@ -241,7 +244,8 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 		return 1
 	}
 	ctx := context.Background()
-	c, err := openCore(ctx, flags.dataDir, cat)
+	page := &window.Page{}
+	c, err := openCore(ctx, flags.dataDir, cat, page)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "relink:", cat.Problem(lang, integration.AsProblem(err)))
 		return 1
@@ -264,10 +268,10 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 		// link); this launch did its job.
 		return 0
 	}
-	app := newApp(c.svc, mon, windows, restored, flags.hidden)
+	app := newApp(c.svc, page, mon, windows, restored, flags.hidden)
 	app.alerts = c.alerts
 	if flags.open != "" {
-		app.startNav = &services.Navigate{View: "integrations", IntegrationID: flags.open, Reauth: true}
+		app.startNav = &window.Navigate{View: "integrations", IntegrationID: flags.open, Reauth: true}
 	}
 	err = wails.Run(&options.App{
 		Title:             "Relink",

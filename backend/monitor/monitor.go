@@ -38,6 +38,9 @@ type Config struct {
 // Hooks are the window actions the tray and notifications trigger.
 type Hooks struct {
 	Show func()
+	// Open shows the window at one integration, with its repair dialog
+	// when reauth is true.
+	Open func(integrationID string, reauth bool)
 	Quit func()
 }
 

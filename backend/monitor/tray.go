@@ -55,10 +55,11 @@ func startTray(ctx context.Context, m *Monitor, hooks Hooks) trayHandle {
 	s.end = end
 	start()
 	s.sender = notify.NewDBusSender("Relink", "relink", "relink", func(target string) {
-		hooks.Show()
-		if target != "" {
-			svc.Navigate(services.Navigate{View: "integrations", IntegrationID: target, Reauth: true})
+		if target == "" {
+			hooks.Show()
+			return
 		}
+		hooks.Open(target, true)
 	})
 	st, _ := svc.Settings(ctx)
 	s.notifier = notify.New(notify.Config{Sender: s.sender, Translator: s.tr, Enabled: st.Notifications, Window: m.cfg.NotifyWindow})
@@ -160,11 +161,9 @@ func (s *shell) act(a tray.Action, id string) {
 	case tray.ActionOpen:
 		s.hooks.Show()
 	case tray.ActionReauthorize:
-		s.hooks.Show()
-		svc.Navigate(services.Navigate{View: "integrations", IntegrationID: id, Reauth: true})
+		s.hooks.Open(id, true)
 	case tray.ActionDetails:
-		s.hooks.Show()
-		svc.Navigate(services.Navigate{View: "integrations", IntegrationID: id})
+		s.hooks.Open(id, false)
 	case tray.ActionCheckAll:
 		s.mu.Lock()
 		s.checking = true

@@ -309,16 +309,6 @@ func revokeProblem(err error) *integration.Problem {
 	return errResult(err).verdict.Problem
 }
 
-// Navigate asks the window to show a view (tray and notification clicks).
-type Navigate struct {
-	View          string `json:"view"`
-	IntegrationID string `json:"integrationId,omitempty"`
-	Reauth        bool   `json:"reauth,omitempty"`
-}
-
-// Navigate tells the frontend to open a view.
-func (s *Service) Navigate(n Navigate) { s.emit(EventNavigate, n) }
-
 // SystemLocale is the OS locale as a BCP 47-ish tag ("es-ES").
 func (s *Service) SystemLocale() string {
 	l := i18n.SystemLocale(s.getenv)

@@ -2,8 +2,6 @@ package services
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"sort"
 	"strings"
@@ -228,114 +226,18 @@ func (s *Service) callbackPage(ok bool, p *integration.Problem) []byte {
 	return oauth.RenderPage(s.i18n.T(lang, "callback.fail.title", nil), body, false)
 }
 
-// attempt is one reauthorization running for the window.
-type attempt struct {
-	id            string
-	integrationID string
-	cancel        context.CancelFunc
-	confirm       chan bool
-}
-
-func newAttemptID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// StartReauth begins repairing an integration from the window. OAuth runs
-// in the background and reports through "reauth:progress"; API keys and
-// databases answer mode "secret" so the UI asks for the new secret.
-func (s *Service) StartReauth(ctx context.Context, id string, show func()) (ReauthStart, error) {
+// PrepareRepair refuses a repair up front while nothing could be saved,
+// and says how the integration is repaired: OAuth reauthorizes in the
+// browser (Reauthorize), the others take a new secret (SubmitSecret).
+func (s *Service) PrepareRepair(ctx context.Context, id string) (integration.Kind, error) {
 	if err := s.writable(ctx); err != nil {
-		return ReauthStart{}, err
+		return "", err
 	}
 	in, err := s.store.GetIntegration(ctx, id)
 	if err != nil {
-		return ReauthStart{}, err
+		return "", err
 	}
-	a := &attempt{id: newAttemptID(), integrationID: id, confirm: make(chan bool, 1)}
-	if in.Kind != integration.KindOAuth2 {
-		return ReauthStart{AttemptID: a.id, Mode: "secret"}, nil
-	}
-	actx, cancel := context.WithCancel(context.Background())
-	a.cancel = cancel
-	s.mu.Lock()
-	for _, other := range s.attempts {
-		if other.integrationID == id {
-			// One attempt per integration: a new click replaces the old.
-			other.cancel()
-		}
-	}
-	s.attempts[a.id] = a
-	s.mu.Unlock()
-	progress := func(p ReauthProgress) {
-		p.AttemptID, p.IntegrationID = a.id, id
-		s.emit(EventReauthProgress, p)
-	}
-	go func() {
-		defer func() {
-			cancel()
-			s.mu.Lock()
-			delete(s.attempts, a.id)
-			s.mu.Unlock()
-		}()
-		_, err := s.Reauthorize(actx, id, ReauthOptions{
-			OnURL: func(url string, opened bool) {
-				progress(ReauthProgress{Stage: StageWaiting, URL: url, BrowserFailed: !opened})
-			},
-			ConfirmAccount: func(prev, next string) bool {
-				progress(ReauthProgress{Stage: StageConfirmAccount, Account: next, PreviousAccount: prev})
-				select {
-				case ok := <-a.confirm:
-					return ok
-				case <-actx.Done():
-					return false
-				}
-			},
-		})
-		switch {
-		case err == nil:
-			progress(ReauthProgress{Stage: StageDone})
-			if show != nil {
-				show()
-			}
-		case errors.Is(err, oauth.ErrCanceled):
-			progress(ReauthProgress{Stage: StageCanceled})
-		default:
-			progress(ReauthProgress{Stage: StageFailed, Problem: integration.AsProblem(err)})
-			if show != nil {
-				show()
-			}
-		}
-	}()
-	return ReauthStart{AttemptID: a.id, Mode: "browser"}, nil
-}
-
-// CancelReauth stops an attempt; its loopback listener closes.
-func (s *Service) CancelReauth(attemptID string) error {
-	s.mu.Lock()
-	a, ok := s.attempts[attemptID]
-	s.mu.Unlock()
-	if !ok {
-		return integration.NewProblem("error.attempt_not_found")
-	}
-	a.cancel()
-	return nil
-}
-
-// ConfirmAccount answers the wrong-account question of an attempt.
-func (s *Service) ConfirmAccount(attemptID string, accept bool) error {
-	s.mu.Lock()
-	a, ok := s.attempts[attemptID]
-	s.mu.Unlock()
-	if !ok {
-		return integration.NewProblem("error.attempt_not_found")
-	}
-	select {
-	case a.confirm <- accept:
-	default:
-	}
-	return nil
+	return in.Kind, nil
 }
 
 // verifySecret probes with a candidate secret (and, while adding, a

@@ -27,8 +27,8 @@ import (
 	"relink/backend/transport"
 )
 
-// Emitter sends events to the frontend (Wails runtime.EventsEmit in the
-// window, nothing in the CLI).
+// Emitter sends events to the frontend (the window's page; nothing in the
+// CLI).
 type Emitter interface {
 	Emit(name string, payload any)
 }
@@ -95,16 +95,16 @@ type Service struct {
 	getenv  func(string) string
 	dataDir string
 
-	// listeners guards the emitter and the listeners: the tray registers
-	// from its own goroutine while bound calls and checks notify.
+	// emitter is fixed at construction: the window's (window.Page) drops
+	// events until the page exists.
+	emitter Emitter
+	// listeners guards the listeners: the tray registers from its own
+	// goroutine while bound calls and checks notify.
 	listeners  sync.Mutex
-	emitter    Emitter
 	onSettings []func(Settings)
 	onChange   []func(old, new integration.Integration)
 	onRemoved  []func(id string)
 
-	mu       sync.Mutex
-	attempts map[string]*attempt
 	metadata *oauth.DiscoveryCache
 
 	caMu     sync.Mutex
@@ -118,8 +118,7 @@ func New(cfg Config) *Service {
 		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
 		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
 		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, dataDir: cfg.DataDir,
-		attempts: map[string]*attempt{},
-		policy:   health.NewPolicy(health.PolicyConfig{Sleep: cfg.Sleep}),
+		policy: health.NewPolicy(health.PolicyConfig{Sleep: cfg.Sleep}),
 	}
 	if s.clock == nil {
 		s.clock = systemClock{}
@@ -178,13 +177,6 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// SetEmitter replaces the emitter once the window exists.
-func (s *Service) SetEmitter(e Emitter) {
-	s.listeners.Lock()
-	s.emitter = e
-	s.listeners.Unlock()
-}
-
 // OnSettingsChanged registers a listener for saved settings. It may be
 // called at any time, also from a listener.
 func (s *Service) OnSettingsChanged(f func(Settings)) {
@@ -230,11 +222,8 @@ func (s *Service) statusListeners() []func(old, new integration.Integration) {
 }
 
 func (s *Service) emit(name string, payload any) {
-	s.listeners.Lock()
-	e := s.emitter
-	s.listeners.Unlock()
-	if e != nil {
-		e.Emit(name, payload)
+	if s.emitter != nil {
+		s.emitter.Emit(name, payload)
 	}
 }
 

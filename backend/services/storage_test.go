@@ -61,7 +61,7 @@ func TestReadOnlyDataRefusesActionsUpFront(t *testing.T) {
 		{"remove", func() error { _, err := s.Remove(ctx, v.ID); return err }},
 		{"pause", func() error { _, err := s.SetPaused(ctx, v.ID, true); return err }},
 		{"new secret", func() error { _, err := s.SubmitSecret(ctx, v.ID, "key-2"); return err }},
-		{"reauthorize", func() error { _, err := s.StartReauth(ctx, v.ID, nil); return err }},
+		{"reauthorize", func() error { _, err := s.PrepareRepair(ctx, v.ID); return err }},
 		{"check now", func() error { _, err := s.Check(ctx); return err }},
 		{"settings", func() error {
 			cur, _ := s.Settings(ctx)

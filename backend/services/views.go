@@ -75,34 +75,6 @@ type RemoveResult struct {
 	RevokeURL string               `json:"revokeUrl,omitempty"`
 }
 
-// ReauthStart tells the UI how a reauthorization proceeds.
-type ReauthStart struct {
-	AttemptID string `json:"attemptId"`
-	Mode      string `json:"mode"` // "browser" or "secret"
-	URL       string `json:"url,omitempty"`
-}
-
-// Reauthorization stages reported through the "reauth:progress" event.
-const (
-	StageWaiting        = "waiting"
-	StageConfirmAccount = "confirm_account"
-	StageDone           = "done"
-	StageFailed         = "failed"
-	StageCanceled       = "canceled"
-)
-
-// ReauthProgress is the payload of "reauth:progress".
-type ReauthProgress struct {
-	AttemptID       string               `json:"attemptId"`
-	IntegrationID   string               `json:"integrationId"`
-	Stage           string               `json:"stage"`
-	URL             string               `json:"url,omitempty"`
-	Problem         *integration.Problem `json:"problem,omitempty"`
-	Account         string               `json:"account,omitempty"`
-	PreviousAccount string               `json:"previousAccount,omitempty"`
-	BrowserFailed   bool                 `json:"browserFailed,omitempty"`
-}
-
 // HistoryFilter selects history events for the History view and CSV export.
 type HistoryFilter struct {
 	IntegrationID string               `json:"integrationId,omitempty"`
@@ -129,9 +101,7 @@ const (
 	EventIntegrationsChanged = "integrations:changed"
 	EventIntegrationRemoved  = "integration:removed"
 	EventReload              = "integrations:reload"
-	EventReauthProgress      = "reauth:progress"
 	EventSettingsChanged     = "settings:changed"
-	EventNavigate            = "navigate"
 	// EventBenchMark comes from the page: a paint timing for bench/scale.
 	EventBenchMark = "bench:mark"
 )
