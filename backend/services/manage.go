@@ -262,7 +262,7 @@ func (s *Service) Remove(ctx context.Context, id string) (RemoveResult, error) {
 		return res, err
 	}
 	s.policy.Forget(id)
-	s.emit(EventIntegrationRemoved, map[string]string{"id": id})
+	s.emit(EventIntegrationRemoved, Removed{ID: id})
 	for _, f := range s.removedListeners() {
 		f(id)
 	}

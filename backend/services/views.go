@@ -93,7 +93,13 @@ type HistoryPage struct {
 	NextBeforeID int64               `json:"nextBeforeId,omitempty"`
 }
 
-// Events sent to the frontend.
+// Removed is the payload of EventIntegrationRemoved.
+type Removed struct {
+	ID string `json:"id"`
+}
+
+// Events sent to the frontend; frontend/src/lib/events.ts is checked
+// against them (bridge_test.go at the root).
 const (
 	EventIntegrationChanged = "integration:changed"
 	// EventIntegrationsChanged carries many views: the window gets

@@ -13,7 +13,8 @@ type Emitter interface {
 	Emit(name string, payload any)
 }
 
-// EventNavigate carries a Navigate.
+// EventNavigate carries a Navigate. Like every event the page hears, it
+// is declared for the frontend by bridge_test.go at the root.
 const EventNavigate = "navigate"
 
 // Navigate asks the window to show a view (tray and notification clicks,

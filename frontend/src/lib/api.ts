@@ -1,5 +1,6 @@
 // The only module that calls Go. Wails injects window.go.main.App; tests
-// and the dev preview install a fake with the same methods.
+// and the dev preview install a fake with the same methods. Backend is
+// checked against the Go bindings by bridge.check.ts.
 import type {
   AddRequest, AlertDestination, AlertTestResult, HistoryFilter, Navigate, HistoryPage, IntegrationView, Problem, ProviderView, ReauthStart, RedirectView, Settings, StorageView,
 } from './types';

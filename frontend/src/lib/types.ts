@@ -1,4 +1,6 @@
-// Shapes the Go backend sends (see backend/services/views.go).
+// Shapes the Go backend sends (see backend/services/views.go). Their field
+// names and optionality are checked against Go by bridge.check.ts; the
+// string unions here are narrower than Go's string types.
 export type Kind = 'oauth2' | 'api_key' | 'database';
 export type Status = 'connected' | 'expiring' | 'needs_reauth' | 'degraded' | 'error' | 'checking' | 'paused';
 export type Cause = '' | 'token_expired' | 'access_revoked' | 'account_changed' | 'provider_issue' | 'local_problem' | 'app_problem';
@@ -94,6 +96,8 @@ export interface AddRequest {
   secret?: string;
   /** Further secret fields by key, such as a database's SSH private key. */
   secrets?: Record<string, string>;
+  /** Save an API key or database without contacting it; the first check says how it is. */
+  noVerify?: boolean;
 }
 
 /** The redirect URI an OAuth integration uses (backend/services/redirect.go). */
