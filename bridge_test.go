@@ -23,8 +23,7 @@ var updateBridge = flag.Bool("update-bridge", false, "rewrite "+bridgeFile+" fro
 const bridgeFile = "frontend/src/lib/bridge.gen.ts"
 
 const bridgeHeader = `// Code generated from the Go bindings by TestBridgeDeclarationIsCurrent
-// (bridge_test.go); DO NOT EDIT. Regenerate with
-//   go test -tags webkit2_41 -run TestBridge . -update-bridge
+// (bridge_test.go); DO NOT EDIT. Regenerate with make bridge.
 // bridge.check.ts fails svelte-check when api.ts, types.ts or events.ts
 // no longer match it.
 `
@@ -63,7 +62,7 @@ func TestBridgeDeclarationIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(want) != got {
-		t.Errorf("%s differs from the Go bindings; regenerate it with `go test -tags webkit2_41 -run TestBridge . -update-bridge`, "+
+		t.Errorf("%s differs from the Go bindings; regenerate it with `make bridge`, "+
 			"then make api.ts, types.ts and events.ts follow until `npm run check` passes. Generated now:\n%s", bridgeFile, got)
 	}
 }

@@ -1,6 +1,5 @@
 // Code generated from the Go bindings by TestBridgeDeclarationIsCurrent
-// (bridge_test.go); DO NOT EDIT. Regenerate with
-//   go test -tags webkit2_41 -run TestBridge . -update-bridge
+// (bridge_test.go); DO NOT EDIT. Regenerate with make bridge.
 // bridge.check.ts fails svelte-check when api.ts, types.ts or events.ts
 // no longer match it.
 
