@@ -26,7 +26,6 @@ type model struct {
 	Settings map[string]string `json:"settings"`
 	Hidden   string            `json:"-"`
 	Untagged bool
-	private  int
 }
 
 type binding struct{}
@@ -54,7 +53,7 @@ func TestDeclare(t *testing.T) {
 			t.Errorf("Declare(...) lacks\n%s\nin\n%s", want, got)
 		}
 	}
-	for _, absent := range []string{"Hidden", "private", "base"} {
+	for _, absent := range []string{"Hidden", "base"} {
 		if strings.Contains(got, absent) {
 			t.Errorf("Declare(...) declares %s:\n%s", absent, got)
 		}
