@@ -7,8 +7,8 @@ import (
 )
 
 // TestBoundMethodsReturnNoCredentialFields walks every type a bound method
-// returns to the window, so a new method cannot carry a secret-shaped
-// field to the frontend unnoticed (the values are checked in
+// returns to the window and every event payload, so neither can carry a
+// secret-shaped field to the frontend unnoticed (the values are checked in
 // backend/services TestBoundResultsNeverCarrySecrets).
 func TestBoundMethodsReturnNoCredentialFields(t *testing.T) {
 	app := reflect.TypeOf(&App{})
@@ -52,5 +52,11 @@ func TestBoundMethodsReturnNoCredentialFields(t *testing.T) {
 	}
 	if methods < 20 {
 		t.Errorf("found %d bound methods; want every one the window uses", methods)
+	}
+	// Event payloads reach the page too.
+	for _, e := range pageEvents() {
+		if e.Payload != nil {
+			walk(e.Name, e.Payload)
+		}
 	}
 }
