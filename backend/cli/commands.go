@@ -452,11 +452,7 @@ func runReauth(ctx context.Context, c *cmdCtx) int {
 		if !secretStdin && isTerminal(c.env.Stdin) {
 			return c.fail(usage("cli.error.secret_stdin_required"))
 		}
-		field := "api_key"
-		if v.Kind == integration.KindDatabase {
-			field = "password"
-		}
-		secret, err := c.readSecret(ctx, c.secretPrompt(field, v.Name))
+		secret, err := c.readSecret(ctx, c.secretPrompt(v.SecretField, v.Name))
 		if err != nil {
 			return c.fail(err)
 		}

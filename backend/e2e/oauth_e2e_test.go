@@ -23,7 +23,6 @@ import (
 	"relink/backend/secrets"
 	"relink/backend/services"
 	"relink/backend/store"
-	"relink/backend/tokens"
 )
 
 type rig struct {
@@ -90,7 +89,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 		if err != nil || got.Status != integration.StatusConnected || got.Account != "ana@example.com" {
 			t.Fatalf("got %s/%q, %v; want connected as ana", got.Status, got.Account, err)
 		}
-		rt := secretTool(v.ID, tokens.SlotRefresh)
+		rt := secretTool(v.ID, secrets.SlotRefresh)
 		if len(rt) < 20 {
 			t.Fatalf("secret-tool sees %q; want the refresh token", rt)
 		}
@@ -168,7 +167,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 	})
 
 	t.Run("expiry refreshes silently and stores the rotated token", func(t *testing.T) {
-		before := secretTool(v.ID, tokens.SlotRefresh)
+		before := secretTool(v.ID, secrets.SlotRefresh)
 		n := sb.refreshCount(t)
 		sb.control(t, "expire-tokens", "")
 		if got := r.check(t, v.ID); got.Status != integration.StatusConnected {
@@ -177,7 +176,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 		if sb.refreshCount(t) != n+1 {
 			t.Errorf("refreshes: got %d; want %d", sb.refreshCount(t), n+1)
 		}
-		if after := secretTool(v.ID, tokens.SlotRefresh); after == before || after == "" {
+		if after := secretTool(v.ID, secrets.SlotRefresh); after == before || after == "" {
 			t.Errorf("rotated refresh token not stored")
 		}
 	})
@@ -187,7 +186,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 		n := sb.refreshCount(t)
 		// Make the cached token look expired so every caller needs a refresh.
 		r.svc = rebuild(t, r, headlessBrowser{})
-		r.keys.Set(ctx, v.ID, tokens.SlotAccess, `{"a":"stale","e":"2000-01-01T00:00:00Z"}`)
+		r.keys.Set(ctx, v.ID, secrets.SlotAccess, `{"a":"stale","e":"2000-01-01T00:00:00Z"}`)
 		var wg sync.WaitGroup
 		for i := 0; i < 50; i++ {
 			wg.Add(1)
@@ -211,7 +210,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 		defer sb.control(t, "state", `{"replyDelayMs":0}`)
 		n := sb.refreshCount(t)
 		r.svc = rebuild(t, r, headlessBrowser{})
-		r.keys.Set(ctx, v.ID, tokens.SlotAccess, `{"a":"stale","e":"2000-01-01T00:00:00Z"}`)
+		r.keys.Set(ctx, v.ID, secrets.SlotAccess, `{"a":"stale","e":"2000-01-01T00:00:00Z"}`)
 		var window string
 		var werr error
 		done := make(chan struct{})
@@ -235,8 +234,8 @@ func TestOAuthEndToEnd(t *testing.T) {
 	})
 
 	t.Run("replayed refresh token revokes the family", func(t *testing.T) {
-		old := secretTool(v.ID, tokens.SlotRefresh)
-		r.keys.Set(ctx, v.ID, tokens.SlotAccess, `{"a":"stale","e":"2000-01-01T00:00:00Z"}`)
+		old := secretTool(v.ID, secrets.SlotRefresh)
+		r.keys.Set(ctx, v.ID, secrets.SlotAccess, `{"a":"stale","e":"2000-01-01T00:00:00Z"}`)
 		r.svc = rebuild(t, r, headlessBrowser{})
 		if _, err := r.svc.Token(ctx, v.ID); err != nil {
 			t.Fatal(err)
@@ -264,7 +263,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 		if got.Status != integration.StatusNeedsReauth || got.Cause != integration.CauseAccessRevoked {
 			t.Fatalf("got %s/%s; want needs_reauth/access_revoked", got.Status, got.Cause)
 		}
-		if secretTool(v.ID, tokens.SlotRefresh) != "" {
+		if secretTool(v.ID, secrets.SlotRefresh) != "" {
 			t.Errorf("stale refresh token kept after invalid_grant")
 		}
 		sb.control(t, "reset", "")
@@ -301,7 +300,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 		if got.Status != integration.StatusError || got.Cause != integration.CauseProviderIssue {
 			t.Errorf("outage got %s/%s; want error/provider_issue", got.Status, got.Cause)
 		}
-		if secretTool(v.ID, tokens.SlotRefresh) == "" {
+		if secretTool(v.ID, secrets.SlotRefresh) == "" {
 			t.Errorf("credentials dropped during an outage")
 		}
 		sb.control(t, "state", `{"outage":false}`)
@@ -315,7 +314,7 @@ func TestOAuthEndToEnd(t *testing.T) {
 		if err != nil || !res.Revoked {
 			t.Fatalf("remove: %+v %v", res, err)
 		}
-		if secretTool(v.ID, tokens.SlotRefresh) != "" || secretTool(v.ID, tokens.SlotAccess) != "" {
+		if secretTool(v.ID, secrets.SlotRefresh) != "" || secretTool(v.ID, secrets.SlotAccess) != "" {
 			t.Errorf("keychain items left")
 		}
 	})

@@ -94,8 +94,19 @@ const (
 	DefaultTimeout = 5 * time.Second
 )
 
+// Slots are the names of an integration's keychain items: the one list
+// the token manager, the services and the diagnostics bundle use.
+const (
+	SlotRefresh      = "refresh_token"
+	SlotAccess       = "access_token"
+	SlotAPIKey       = "api_key"
+	SlotPassword     = "password"
+	SlotClientSecret = "client_secret"
+	SlotSSHKey       = "ssh_key"
+)
+
 // Slots every integration may use; DeleteAll removes them all.
-var Slots = []string{"refresh_token", "access_token", "api_key", "password", "client_secret", "ssh_key"}
+var Slots = []string{SlotRefresh, SlotAccess, SlotAPIKey, SlotPassword, SlotClientSecret, SlotSSHKey}
 
 // Backend is the raw keychain (go-keyring's API).
 type Backend interface {

@@ -126,7 +126,7 @@ func (s *Service) probe1(ctx context.Context, in integration.Integration) probeR
 	case integration.KindOAuth2:
 		return s.probeOAuth(ctx, in, p)
 	case integration.KindAPIKey:
-		key, err := s.secrets.Get(ctx, in.ID, SlotAPIKey)
+		key, err := s.secrets.Get(ctx, in.ID, secrets.SlotAPIKey)
 		if err != nil {
 			return errResult(err)
 		}
@@ -135,7 +135,7 @@ func (s *Service) probe1(ctx context.Context, in integration.Integration) probeR
 		}
 		return s.probeKey(ctx, in, p, key)
 	case integration.KindDatabase:
-		pw, err := s.secrets.Get(ctx, in.ID, SlotPassword)
+		pw, err := s.secrets.Get(ctx, in.ID, secrets.SlotPassword)
 		if errors.Is(err, secrets.ErrNotFound) && p.SecretOptional(in.Settings) {
 			err = nil // a server without authentication
 		}
@@ -194,7 +194,7 @@ func (s *Service) probeDB(ctx context.Context, in integration.Integration, p cat
 		key := sshKey
 		if key == "" {
 			var err error
-			if key, err = s.secrets.Get(ctx, in.ID, SlotSSHKey); err != nil {
+			if key, err = s.secrets.Get(ctx, in.ID, secrets.SlotSSHKey); err != nil {
 				return errResult(err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"relink/backend/integration"
 	"relink/backend/internal/testrig"
+	"relink/backend/secrets"
 )
 
 func TestSSHHostKeyRepair(t *testing.T) {
@@ -20,7 +21,7 @@ func TestSSHHostKeyRepair(t *testing.T) {
 	b := testrig.NewBastion(t)
 	first := b.Fingerprint()
 	v, err := s.Add(ctx, AddRequest{Provider: "postgres", Name: "Behind bastion", Secret: os.Getenv("RELINK_TEST_PG_PASSWORD"),
-		Secrets: map[string]string{SlotSSHKey: b.ClientKey},
+		Secrets: map[string]string{secrets.SlotSSHKey: b.ClientKey},
 		Settings: map[string]string{"host": os.Getenv("RELINK_TEST_PG_HOST"), "port": os.Getenv("RELINK_TEST_PG_PORT"),
 			"database": os.Getenv("RELINK_TEST_PG_DB"), "user": os.Getenv("RELINK_TEST_PG_USER"), "tls_mode": "disable",
 			"ssh_host": b.Host, "ssh_port": strconv.Itoa(b.Port), "ssh_user": "relink"}})

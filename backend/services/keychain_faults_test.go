@@ -132,7 +132,7 @@ func TestSubmitSecretWhenKeychainFailsMidWrite(t *testing.T) {
 			if got := integration.AsProblem(err); err == nil || got.Code != tc.wantCode {
 				t.Fatalf("SubmitSecret: got %v; want %s", err, tc.wantCode)
 			}
-			if got, err := s.secrets.Get(ctx, v.ID, SlotAPIKey); err != nil || got != oldLongKey {
+			if got, err := s.secrets.Get(ctx, v.ID, secrets.SlotAPIKey); err != nil || got != oldLongKey {
 				t.Errorf("keychain: got %d bytes, %v; want the previous key intact", len(got), err)
 			}
 			in, err := s.store.GetIntegration(ctx, v.ID)
@@ -152,7 +152,7 @@ func TestSubmitSecretWhenKeychainFailsMidWrite(t *testing.T) {
 			if err != nil || got.Status != integration.StatusConnected || got.Cause != integration.CauseNone {
 				t.Fatalf("after recovery got %s/%s, %v; want connected", got.Status, got.Cause, err)
 			}
-			if k, err := s.secrets.Get(ctx, v.ID, SlotAPIKey); err != nil || k != newLongKey {
+			if k, err := s.secrets.Get(ctx, v.ID, secrets.SlotAPIKey); err != nil || k != newLongKey {
 				t.Errorf("after recovery the keychain holds %d bytes, %v; want the new key", len(k), err)
 			}
 			assertNothingOnDisk(t, s, "Reporting API", "OLDKEY", "NEWKEY")
@@ -263,7 +263,7 @@ func TestCheckWhenKeychainFailsReadingClientSecret(t *testing.T) {
 		t.Fatalf("Reauthorize: %s, %v; want connected", got.Status, err)
 	}
 	mem.SetFail(func(op, user string) error {
-		if op == "get" && strings.HasSuffix(user, "/"+SlotClientSecret) {
+		if op == "get" && strings.HasSuffix(user, "/"+secrets.SlotClientSecret) {
 			return errKeychainLocked
 		}
 		return nil

@@ -52,7 +52,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 	case integration.KindOAuth2:
 		in.Status, in.Problem = integration.StatusNeedsReauth, integration.NewProblem("problem.not_authorized")
 		if secret != "" {
-			slot = SlotClientSecret
+			slot = secrets.SlotClientSecret
 		} else if p.OAuth.ClientSecret == "required" {
 			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", "client_secret")
 		}
@@ -75,7 +75,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 	default:
 		// The bastion key is not in the keychain yet: the probe gets it
 		// directly, so a database behind a bastion can be added at all.
-		if res, err = s.verifySecret(ctx, in, secret, extra[SlotSSHKey]); err != nil {
+		if res, err = s.verifySecret(ctx, in, secret, extra[secrets.SlotSSHKey]); err != nil {
 			return IntegrationView{}, err
 		}
 		in.Status, in.Cause, in.Problem = res.verdict.Status, res.verdict.Cause, res.verdict.Problem

@@ -17,6 +17,7 @@ import (
 	"relink/backend/health"
 	"relink/backend/integration"
 	"relink/backend/oauth"
+	"relink/backend/secrets"
 	"relink/backend/tokens"
 )
 
@@ -278,7 +279,7 @@ func TestCustomOAuthUnreachableIssuer(t *testing.T) {
 	}
 	// A grant from before the issuer went away: revoking it meets the
 	// refusal (with none, there is nothing to revoke and nothing to say).
-	if err := s.secrets.Set(ctx, v.ID, tokens.SlotRefresh, "r"); err != nil {
+	if err := s.secrets.Set(ctx, v.ID, secrets.SlotRefresh, "r"); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := s.Remove(ctx, v.ID); err != nil || res.Problem == nil || res.Problem.Code != "problem.connection_refused" {

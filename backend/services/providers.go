@@ -84,7 +84,7 @@ func (s *Service) oauthSetup(ctx context.Context, in integration.Integration, p 
 		HeaderAuth: e.HeaderAuth, AuthURL: e.AuthURL, TokenURL: e.TokenURL, RevokeURL: e.RevokeURL, DeviceURL: e.DeviceURL,
 		Keep: keepNames(p),
 	}
-	if secret, err := s.secrets.Get(ctx, in.ID, SlotClientSecret); err == nil {
+	if secret, err := s.secrets.Get(ctx, in.ID, secrets.SlotClientSecret); err == nil {
 		cfg.ClientSecret = secret
 	} else if !errors.Is(err, secrets.ErrNotFound) {
 		return oauthSetup{}, err

@@ -9,6 +9,7 @@ import (
 
 	"relink/backend/integration"
 	"relink/backend/oauth"
+	"relink/backend/secrets"
 	"relink/backend/tokens"
 )
 
@@ -334,9 +335,9 @@ func (s *Service) secretNotSaved(ctx context.Context, in integration.Integration
 
 func secretSlot(k integration.Kind) string {
 	if k == integration.KindDatabase {
-		return SlotPassword
+		return secrets.SlotPassword
 	}
-	return SlotAPIKey
+	return secrets.SlotAPIKey
 }
 
 // ErrNeedsAttention marks a refusal because the integration itself needs
@@ -359,7 +360,7 @@ func (s *Service) Token(ctx context.Context, id string) (string, error) {
 		return "", needsReauth(in.Name, in.Problem, in.Cause)
 	}
 	if in.Kind == integration.KindAPIKey {
-		return s.secrets.Get(ctx, id, SlotAPIKey)
+		return s.secrets.Get(ctx, id, secrets.SlotAPIKey)
 	}
 	t, err := s.tokens.AccessToken(ctx, id, "")
 	if err != nil {

@@ -46,14 +46,6 @@ type Opener interface {
 	Open(url string) error
 }
 
-// Keychain slots.
-const (
-	SlotAPIKey       = "api_key"
-	SlotPassword     = "password"
-	SlotClientSecret = "client_secret"
-	SlotSSHKey       = "ssh_key"
-)
-
 // Config holds the service's dependencies.
 type Config struct {
 	Store   *store.Store
@@ -256,6 +248,9 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 	}
 	if v.Settings == nil {
 		v.Settings = map[string]string{}
+	}
+	if in.Kind != integration.KindOAuth2 {
+		v.SecretField = secretSlot(in.Kind)
 	}
 	if p, ok := s.catalog.Get(in.Provider); ok {
 		v.ProviderName, v.Group, v.Icon = p.Name, string(p.Group), p.Icon

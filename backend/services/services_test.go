@@ -161,6 +161,22 @@ func addKey(t *testing.T, s *Service, kp *keyProvider, name, key string) Integra
 	return v
 }
 
+func TestViewNamesTheSecretAReauthorizationAsksFor(t *testing.T) {
+	s, _, _ := newService(t)
+	for _, tc := range []struct {
+		kind integration.Kind
+		want string
+	}{
+		{integration.KindAPIKey, secrets.SlotAPIKey},
+		{integration.KindDatabase, secrets.SlotPassword},
+		{integration.KindOAuth2, ""},
+	} {
+		if got := s.View(integration.Integration{ID: "x", Kind: tc.kind}).SecretField; got != tc.want {
+			t.Errorf("View(kind %s).SecretField = %q; want %q", tc.kind, got, tc.want)
+		}
+	}
+}
+
 func TestAPIKeyLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s, mem, _ := newService(t)
@@ -179,12 +195,17 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	if _, err := s.SubmitSecret(ctx, v.ID, "wrong"); err == nil {
 		t.Fatalf("a wrong key was accepted")
 	}
-	if got, _ := s.secrets.Get(ctx, v.ID, SlotAPIKey); got != "key-1" {
+	if got, _ := s.secrets.Get(ctx, v.ID, secrets.SlotAPIKey); got != "key-1" {
 		t.Errorf("wrong key was saved: keychain holds %q", got)
 	}
 	v, err = s.SubmitSecret(ctx, v.ID, "key-2")
 	if err != nil || v.Status != integration.StatusConnected {
 		t.Fatalf("repair got %s, %v; want connected", v.Status, err)
+	}
+	// The view names the slot the repair wrote: the window and the CLI
+	// ask for that field without deriving it themselves.
+	if got, _ := s.secrets.Get(ctx, v.ID, v.SecretField); got != "key-2" {
+		t.Errorf("slot %q named by the view holds %q; want the new key", v.SecretField, got)
 	}
 	page, _ := s.History(ctx, HistoryFilter{IntegrationID: v.ID})
 	kinds := map[integration.EventKind]bool{}

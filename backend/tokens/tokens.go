@@ -21,12 +21,7 @@ import (
 	"relink/backend/health"
 	"relink/backend/integration"
 	"relink/backend/oauth"
-)
-
-// Keychain slots used by the manager.
-const (
-	SlotRefresh = "refresh_token"
-	SlotAccess  = "access_token"
+	"relink/backend/secrets"
 )
 
 // SecretStore is the keychain.
@@ -162,7 +157,7 @@ type storedAccess struct {
 // not be lost), then the access token.
 func (m *Manager) Store(ctx context.Context, id string, t *oauth.Token) error {
 	if t.RefreshToken != "" {
-		if err := m.cfg.Secrets.Set(ctx, id, SlotRefresh, t.RefreshToken); err != nil {
+		if err := m.cfg.Secrets.Set(ctx, id, secrets.SlotRefresh, t.RefreshToken); err != nil {
 			return fmt.Errorf("store refresh token of %s: %w", id, err)
 		}
 	}
@@ -177,7 +172,7 @@ func (m *Manager) storeAccess(ctx context.Context, id string, t Token) error {
 	// The access token is also kept in the keychain so another process
 	// (the CLI) can use it without refreshing; if it does not fit, memory
 	// is enough — it can always be refreshed.
-	if err := m.cfg.Secrets.Set(ctx, id, SlotAccess, string(raw)); err != nil && !strings.Contains(err.Error(), "too large") {
+	if err := m.cfg.Secrets.Set(ctx, id, secrets.SlotAccess, string(raw)); err != nil && !strings.Contains(err.Error(), "too large") {
 		return fmt.Errorf("store access token of %s: %w", id, err)
 	}
 	return nil
@@ -194,7 +189,7 @@ func (m *Manager) fresh(t Token) bool {
 }
 
 func (m *Manager) loadAccess(ctx context.Context, id string) (Token, error) {
-	raw, err := m.cfg.Secrets.Get(ctx, id, SlotAccess)
+	raw, err := m.cfg.Secrets.Get(ctx, id, secrets.SlotAccess)
 	if err != nil {
 		return Token{}, err
 	}
@@ -262,7 +257,7 @@ func (m *Manager) AccessToken(ctx context.Context, id, rejected string) (Token, 
 }
 
 func (m *Manager) refresh(ctx context.Context, id string) (Token, error) {
-	rt, err := m.cfg.Secrets.Get(ctx, id, SlotRefresh)
+	rt, err := m.cfg.Secrets.Get(ctx, id, secrets.SlotRefresh)
 	if m.cfg.IsNotFound(err) {
 		return Token{}, &ReauthError{Cause: integration.CauseTokenExpired, Code: "no_refresh_token"}
 	}
@@ -294,7 +289,7 @@ func (m *Manager) refresh(ctx context.Context, id string) (Token, error) {
 		// used: if this fails we return an error and keep the old one, which
 		// the provider may still accept; using the new access token without
 		// saving its refresh token would lose the grant on a crash.
-		if err := m.cfg.Secrets.Set(ctx, id, SlotRefresh, t.RefreshToken); err != nil {
+		if err := m.cfg.Secrets.Set(ctx, id, secrets.SlotRefresh, t.RefreshToken); err != nil {
 			err = fmt.Errorf("persist rotated refresh token of %s: %w", id, err)
 			if m.cfg.OnRefresh != nil {
 				m.cfg.OnRefresh(id, true, err)
@@ -351,11 +346,11 @@ func (m *Manager) Forget(ctx context.Context, id string) {
 	m.mu.Lock()
 	delete(m.cache, id)
 	m.mu.Unlock()
-	m.cfg.Secrets.Delete(ctx, id, SlotAccess)
-	m.cfg.Secrets.Delete(ctx, id, SlotRefresh)
+	m.cfg.Secrets.Delete(ctx, id, secrets.SlotAccess)
+	m.cfg.Secrets.Delete(ctx, id, secrets.SlotRefresh)
 }
 
 // RefreshToken returns the stored refresh token (for revocation on remove).
 func (m *Manager) RefreshToken(ctx context.Context, id string) (string, error) {
-	return m.cfg.Secrets.Get(ctx, id, SlotRefresh)
+	return m.cfg.Secrets.Get(ctx, id, secrets.SlotRefresh)
 }

@@ -115,14 +115,14 @@ func TestRotatedRefreshTokenPersistedBeforeUse(t *testing.T) {
 		t.Fatalf("got %v, %v; want no token when the rotated refresh token cannot be saved", tok, err)
 	}
 	mem.SetFail(nil)
-	if rt, _ := kc.Get(ctx, "i1", SlotRefresh); rt != "rt-0" {
+	if rt, _ := kc.Get(ctx, "i1", secrets.SlotRefresh); rt != "rt-0" {
 		t.Errorf("refresh token got %q; want the old one kept", rt)
 	}
 	tok, err = m.AccessToken(ctx, "i1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rt, _ := kc.Get(ctx, "i1", SlotRefresh); rt != "rt-2" || tok.AccessToken != "at-2" {
+	if rt, _ := kc.Get(ctx, "i1", secrets.SlotRefresh); rt != "rt-2" || tok.AccessToken != "at-2" {
 		t.Errorf("after recovery got refresh %q, access %q; want rt-2, at-2", rt, tok.AccessToken)
 	}
 }
@@ -180,7 +180,7 @@ func TestRejectedTokenIsNeverReturned(t *testing.T) {
 	ctx := context.Background()
 	m.Store(ctx, "i1", &oauth.Token{AccessToken: "at-A", RefreshToken: "rt-0", Expiry: now.Add(time.Hour)})
 	// Another process stored B meanwhile; the provider rejected A.
-	kc.Set(ctx, "i1", SlotAccess, `{"a":"at-B","e":"`+now.Add(2*time.Hour).Format(time.RFC3339Nano)+`"}`)
+	kc.Set(ctx, "i1", secrets.SlotAccess, `{"a":"at-B","e":"`+now.Add(2*time.Hour).Format(time.RFC3339Nano)+`"}`)
 	tok, err := m.AccessToken(ctx, "i1", "at-A")
 	if err != nil || tok.AccessToken != "at-B" || r.calls.Load() != 0 {
 		t.Fatalf("got %v, %v, %d refreshes; want B without a refresh", tok, err, r.calls.Load())
@@ -230,7 +230,7 @@ func TestTwoProcessesOneRefresh(t *testing.T) {
 	dir := t.TempDir()
 	fs := &fileSecrets{dir: dir}
 	ctx := context.Background()
-	fs.Set(ctx, "i1", SlotRefresh, "rt-0")
+	fs.Set(ctx, "i1", secrets.SlotRefresh, "rt-0")
 	var wg sync.WaitGroup
 	for i := 0; i < 2; i++ {
 		wg.Add(1)

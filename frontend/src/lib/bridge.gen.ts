@@ -63,6 +63,7 @@ export interface IntegrationView {
   integrationsUrl?: string;
   redirect?: RedirectView;
   rechecking?: boolean;
+  secretField?: string;
 }
 
 /** store.AlertDestination */

@@ -50,6 +50,8 @@ export interface IntegrationView {
   integrationsUrl?: string;
   /** A background check failed once and is being repeated before it is believed; status is then 'checking'. */
   rechecking?: boolean;
+  /** The secret a reauthorization asks for ('api_key', 'password'); absent for OAuth. */
+  secretField?: string;
 }
 
 /** The last completed update, in the provider's words and zone (backend/health/updatecycle.go). */
