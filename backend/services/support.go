@@ -16,6 +16,7 @@ import (
 	"relink/backend/secrets"
 	"relink/backend/store"
 	"relink/backend/support"
+	"relink/backend/tokens"
 )
 
 // Diagnostics writes the redacted support bundle for one integration (or
@@ -60,12 +61,9 @@ func (s *Service) Diagnostics(ctx context.Context, id string, w io.Writer) error
 		for _, slot := range secrets.Slots {
 			if v, err := s.secrets.Get(ctx, in.ID, slot); err == nil {
 				known = append(known, v)
-				if slot == "access_token" {
-					var a struct {
-						A string `json:"a"`
-					}
-					if json.Unmarshal([]byte(v), &a) == nil && a.A != "" {
-						known = append(known, a.A)
+				if slot == secrets.SlotAccess {
+					if at := tokens.StoredAccessToken(v); at != "" {
+						known = append(known, at)
 					}
 				}
 			}

@@ -193,12 +193,22 @@ func (m *Manager) loadAccess(ctx context.Context, id string) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
+	return decodeAccess(raw), nil
+}
+
+// decodeAccess reads what storeAccess wrote; anything else is no token.
+func decodeAccess(raw string) Token {
 	var sa storedAccess
 	if err := json.Unmarshal([]byte(raw), &sa); err != nil {
-		return Token{}, nil
+		return Token{}
 	}
-	return Token(sa), nil
+	return Token(sa)
 }
+
+// StoredAccessToken returns the access token inside a value the manager
+// keeps in the access slot ("" when raw is not one), so the diagnostics
+// bundle can search for the token itself without knowing how it is kept.
+func StoredAccessToken(raw string) string { return decodeAccess(raw).AccessToken }
 
 func (m *Manager) localLock(id string) *sync.Mutex {
 	m.mu.Lock()

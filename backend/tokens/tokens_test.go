@@ -278,3 +278,27 @@ func (c *fileCounter) Refresh(ctx context.Context, id, rt string) (*oauth.Token,
 	time.Sleep(200 * time.Millisecond)
 	return &oauth.Token{AccessToken: "at-" + strconv.Itoa(os.Getpid()), RefreshToken: rt, Expiry: time.Now().Add(time.Hour)}, nil
 }
+
+// TestStoredAccessTokenReadsWhatStoreWrote: the diagnostics bundle finds
+// the access token in what the manager keeps, whatever that shape is.
+func TestStoredAccessTokenReadsWhatStoreWrote(t *testing.T) {
+	now := time.Now()
+	m, _, kc, _ := setup(t, now)
+	ctx := context.Background()
+	if err := m.Store(ctx, "i1", &oauth.Token{AccessToken: "at-kept", RefreshToken: "rt-0", Expiry: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := kc.Get(ctx, "i1", secrets.SlotAccess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ raw, want string }{
+		{raw, "at-kept"},
+		{"not json", ""},
+		{"", ""},
+	} {
+		if got := StoredAccessToken(tc.raw); got != tc.want {
+			t.Errorf("StoredAccessToken(%q) = %q; want %q", tc.raw, got, tc.want)
+		}
+	}
+}
