@@ -452,7 +452,7 @@ func runReauth(ctx context.Context, c *cmdCtx) int {
 		if !secretStdin && isTerminal(c.env.Stdin) {
 			return c.fail(usage("cli.error.secret_stdin_required"))
 		}
-		secret, err := c.readSecret(ctx, c.secretPrompt(v.SecretField, v.Name))
+		secret, err := c.readSecret(ctx, c.secretPrompt(v.ReauthField, v.Name))
 		if err != nil {
 			return c.fail(err)
 		}

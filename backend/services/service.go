@@ -250,7 +250,7 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 		v.Settings = map[string]string{}
 	}
 	if in.Kind != integration.KindOAuth2 {
-		v.SecretField = secretSlot(in.Kind)
+		v.ReauthField = secretSlot(in.Kind)
 	}
 	if p, ok := s.catalog.Get(in.Provider); ok {
 		v.ProviderName, v.Group, v.Icon = p.Name, string(p.Group), p.Icon

@@ -171,8 +171,8 @@ func TestViewNamesTheSecretAReauthorizationAsksFor(t *testing.T) {
 		{integration.KindDatabase, secrets.SlotPassword},
 		{integration.KindOAuth2, ""},
 	} {
-		if got := s.View(integration.Integration{ID: "x", Kind: tc.kind}).SecretField; got != tc.want {
-			t.Errorf("View(kind %s).SecretField = %q; want %q", tc.kind, got, tc.want)
+		if got := s.View(integration.Integration{ID: "x", Kind: tc.kind}).ReauthField; got != tc.want {
+			t.Errorf("View(kind %s).ReauthField = %q; want %q", tc.kind, got, tc.want)
 		}
 	}
 }
@@ -204,8 +204,8 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	}
 	// The view names the slot the repair wrote: the window and the CLI
 	// ask for that field without deriving it themselves.
-	if got, _ := s.secrets.Get(ctx, v.ID, v.SecretField); got != "key-2" {
-		t.Errorf("slot %q named by the view holds %q; want the new key", v.SecretField, got)
+	if got, _ := s.secrets.Get(ctx, v.ID, v.ReauthField); got != "key-2" {
+		t.Errorf("slot %q named by the view holds %q; want the new key", v.ReauthField, got)
 	}
 	page, _ := s.History(ctx, HistoryFilter{IntegrationID: v.ID})
 	kinds := map[integration.EventKind]bool{}

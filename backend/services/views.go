@@ -47,10 +47,10 @@ type IntegrationView struct {
 	// checking again before believing it: Status is then "checking",
 	// never the healthy state it cannot vouch for.
 	Rechecking bool `json:"rechecking,omitempty"`
-	// SecretField is the secret a reauthorization asks for (api_key,
+	// ReauthField is the secret field a reauthorization asks for (api_key,
 	// password): its keychain slot and catalogue field. Empty for OAuth,
 	// which reauthorizes in the browser.
-	SecretField string `json:"secretField,omitempty"`
+	ReauthField string `json:"reauthField,omitempty"`
 }
 
 // AddRequest creates an integration. Secret is the provider's secret field

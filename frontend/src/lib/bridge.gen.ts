@@ -63,7 +63,7 @@ export interface IntegrationView {
   integrationsUrl?: string;
   redirect?: RedirectView;
   rechecking?: boolean;
-  secretField?: string;
+  reauthField?: string;
 }
 
 /** store.AlertDestination */

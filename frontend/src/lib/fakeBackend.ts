@@ -62,28 +62,28 @@ export const sampleIntegrations: IntegrationView[] = [
   }),
   sample('xero-1', 'Xero books', 'xero', 'Xero', 'expiring', '', { refreshExpiresAt: iso(3 * 24 * 60), accessExpiresAt: iso(25) }),
   sample('stripe-1', 'Stripe payments', 'stripe', 'Stripe', 'connected', '', {
-    kind: 'api_key', secretField: 'api_key', account: 'billing@acme.com', docsUrl: 'https://dashboard.stripe.com/apikeys',
+    kind: 'api_key', reauthField: 'api_key', account: 'billing@acme.com', docsUrl: 'https://dashboard.stripe.com/apikeys',
   }),
   sample('meta-1', 'Meta Ads EU', 'meta-ads', 'Meta / Facebook Ads', 'paused', '', { icon: 'meta' }),
   sample('pg-1', 'Warehouse', 'postgres', 'PostgreSQL', 'connected', '', {
-    kind: 'database', secretField: 'password', group: 'database', account: 'reader', lastChecked: iso(-12), settings: { host: 'db.internal', port: '5432', database: 'analytics', user: 'reader' },
+    kind: 'database', reauthField: 'password', group: 'database', account: 'reader', lastChecked: iso(-12), settings: { host: 'db.internal', port: '5432', database: 'analytics', user: 'reader' },
   }),
   sample('my-1', 'Shop DB', 'mysql', 'MySQL / MariaDB', 'error', 'local_problem', {
-    kind: 'database', secretField: 'password', group: 'database', account: 'reader@%', problem: { code: 'problem.connection_refused' },
+    kind: 'database', reauthField: 'password', group: 'database', account: 'reader@%', problem: { code: 'problem.connection_refused' },
   }),
 ];
 
 // A database whose SSH bastion presents a new host key (kept out of
 // sampleIntegrations, whose counts other tests assert).
 export const hostKeySample = sample('pg-ssh', 'Orders replica', 'postgres', 'PostgreSQL', 'needs_reauth', '', {
-  kind: 'database', secretField: 'password', group: 'database', account: 'reader', settings: { host: '10.0.3.7', port: '5432', database: 'orders', user: 'reader', ssh_host: 'bastion.acme.example', ssh_user: 'relink' },
+  kind: 'database', reauthField: 'password', group: 'database', account: 'reader', settings: { host: '10.0.3.7', port: '5432', database: 'orders', user: 'reader', ssh_host: 'bastion.acme.example', ssh_user: 'relink' },
   problem: { code: 'problem.ssh_host_key_changed', params: { old: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8', new: 'SHA256:Q3pLc0kH1rVb8VnTn1r2b0eI3yqQ0dJ4cX9mUaZ7sW4' } },
 });
 
 // Commerce Intelligence with its last completed update (kept out of
 // sampleIntegrations like hostKeySample).
 export const commerceSample = sample('ci-1', 'Commerce Intelligence', 'commerce-intelligence', 'Adobe Commerce Intelligence', 'degraded', 'provider_issue', {
-  kind: 'api_key', secretField: 'api_key', icon: 'adobe', account: '194', settings: { ci_client_id: '194', stale_hours: '36' },
+  kind: 'api_key', reauthField: 'api_key', icon: 'adobe', account: '194', settings: { ci_client_id: '194', stale_hours: '36' },
   problem: { code: 'problem.ci_update_stale', params: { end: '2025-12-09 03:29:03 EST', hours: '41', threshold: '36' } },
   lastUpdate: {
     type: 'Full Update', status: 'Completed Successfully', start: '2025-12-09 03:26:25', end: '2025-12-09 03:29:03', abbreviation: 'EST',
@@ -220,7 +220,7 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
         problem: kind === 'oauth2' ? { code: 'problem.not_authorized' } : undefined,
         redirect: kind === 'oauth2' ? fakeRedirect(req.provider, req.settings) : undefined,
         // Go names the provider's primary secret field.
-        secretField: kind === 'oauth2' ? undefined : p?.fields.find((f) => f.secret)?.key,
+        reauthField: kind === 'oauth2' ? undefined : p?.fields.find((f) => f.secret)?.key,
       });
       items = [...items, v];
       return v;

@@ -51,7 +51,7 @@ export interface IntegrationView {
   /** A background check failed once and is being repeated before it is believed; status is then 'checking'. */
   rechecking?: boolean;
   /** The secret a reauthorization asks for ('api_key', 'password'); absent for OAuth. */
-  secretField?: string;
+  reauthField?: string;
 }
 
 /** The last completed update, in the provider's words and zone (backend/health/updatecycle.go). */
