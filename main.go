@@ -196,15 +196,14 @@ type guiFlags struct {
 
 func parseGUIFlags(args []string) (guiFlags, error) {
 	var f guiFlags
+	var err error
+	if f.dataDir, args, err = cli.SplitDataDir(args); err != nil {
+		return f, err
+	}
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
 		case a == "--hidden":
 			f.hidden = true
-		case a == "--data-dir" && i+1 < len(args):
-			f.dataDir = args[i+1]
-			i++
-		case len(a) > 11 && a[:11] == "--data-dir=":
-			f.dataDir = a[11:]
 		case a == "--metrics" && i+1 < len(args):
 			f.metrics = args[i+1]
 			i++

@@ -65,16 +65,43 @@ func commands() []command {
 	}
 }
 
-// IsCommand reports whether args start a CLI command rather than the GUI.
-func IsCommand(args []string) bool {
+// SplitDataDir takes the global --data-dir flag (--data-dir DIR,
+// --data-dir=DIR, -data-dir DIR), wherever it stands, out of args: the
+// one reading of it for the commands and the window.
+func SplitDataDir(args []string) (dataDir string, rest []string, err error) {
 	for i := 0; i < len(args); i++ {
-		a := args[i]
+		switch a := args[i]; {
+		case a == "--data-dir" || a == "-data-dir":
+			if i+1 >= len(args) {
+				return "", nil, usage("cli.error.flag_needs_value", "flag", "--data-dir")
+			}
+			dataDir = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--data-dir="):
+			dataDir = strings.TrimPrefix(a, "--data-dir=")
+		default:
+			rest = append(rest, a)
+			continue
+		}
+		// An empty value is a mistake (an unset shell variable), not a
+		// request for the default folder.
+		if strings.TrimSpace(dataDir) == "" {
+			return "", nil, usage("cli.error.data_dir_empty")
+		}
+	}
+	return dataDir, rest, nil
+}
+
+// IsCommand reports whether args start a CLI command rather than the GUI.
+// A --data-dir the CLI cannot read is its to report.
+func IsCommand(args []string) bool {
+	_, args, err := SplitDataDir(args)
+	if err != nil {
+		return true
+	}
+	for _, a := range args {
 		if a == "--" {
 			return false
-		}
-		if a == "--data-dir" || a == "-data-dir" {
-			i++
-			continue
 		}
 		if strings.HasPrefix(a, "-") {
 			if a == "-h" || a == "--help" || a == "-help" {
@@ -182,29 +209,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 	lang := env.I18n.Match(i18n.SystemLocale(env.Getenv))
 	c := &cmdCtx{env: env, lang: lang}
 
-	// Global flags may come before the command.
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--data-dir" || a == "-data-dir":
-			if i+1 >= len(args) {
-				return c.fail(usage("cli.error.flag_needs_value", "flag", "--data-dir"))
-			}
-			c.dataDir = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--data-dir="):
-			c.dataDir = strings.TrimPrefix(a, "--data-dir=")
-		default:
-			rest = append(rest, a)
-			continue
-		}
-		// An empty value is a mistake (an unset shell variable), not a
-		// request for the default folder.
-		if strings.TrimSpace(c.dataDir) == "" {
-			return c.fail(usage("cli.error.data_dir_empty"))
-		}
+	dataDir, rest, err := SplitDataDir(args)
+	if err != nil {
+		return c.fail(err)
 	}
+	c.dataDir = dataDir
 	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
 		if len(rest) > 1 {
 			if cmd, ok := find(rest[1]); ok {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"relink/backend/alerts"
 	"relink/backend/catalog"
 	"relink/backend/i18n"
+	"relink/backend/integration"
 	"relink/backend/secrets"
 	"relink/backend/services"
 	"relink/backend/store"
@@ -199,6 +201,34 @@ func TestCLISpanish(t *testing.T) {
 	}
 }
 
+func TestSplitDataDir(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		wantDir  string
+		wantRest []string
+		wantErr  string
+	}{
+		{nil, "", nil, ""},
+		{[]string{"list"}, "", []string{"list"}, ""},
+		{[]string{"--data-dir", "/x", "list"}, "/x", []string{"list"}, ""},
+		{[]string{"-data-dir", "/x", "list"}, "/x", []string{"list"}, ""},
+		{[]string{"list", "--data-dir=/x", "--json"}, "/x", []string{"list", "--json"}, ""},
+		{[]string{"--hidden", "--data-dir", "/a", "--data-dir", "/b"}, "/b", []string{"--hidden"}, ""},
+		{[]string{"list", "--data-dir"}, "", nil, "cli.error.flag_needs_value"},
+		{[]string{"--data-dir", " ", "list"}, "", nil, "cli.error.data_dir_empty"},
+		{[]string{"--data-dir=", "list"}, "", nil, "cli.error.data_dir_empty"},
+	} {
+		dir, rest, err := SplitDataDir(tc.args)
+		gotErr := ""
+		if err != nil {
+			gotErr = integration.AsProblem(err).Code
+		}
+		if dir != tc.wantDir || !slices.Equal(rest, tc.wantRest) || gotErr != tc.wantErr {
+			t.Errorf("SplitDataDir(%q) = %q, %q, %q; want %q, %q, %q", tc.args, dir, rest, gotErr, tc.wantDir, tc.wantRest, tc.wantErr)
+		}
+	}
+}
+
 func TestIsCommand(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -206,6 +236,9 @@ func TestIsCommand(t *testing.T) {
 	}{
 		{nil, false}, {[]string{"--hidden"}, false}, {[]string{"--data-dir", "/x"}, false},
 		{[]string{"list"}, true}, {[]string{"--help"}, true}, {[]string{"--data-dir", "/x", "check"}, true},
+		{[]string{"-data-dir", "/x", "check"}, true}, {[]string{"--data-dir=/x", "--hidden"}, false},
+		// The CLI says what is wrong with the flag.
+		{[]string{"--data-dir"}, true}, {[]string{"--data-dir="}, true},
 	} {
 		if got := IsCommand(tc.args); got != tc.want {
 			t.Errorf("IsCommand(%v): got %v; want %v", tc.args, got, tc.want)
