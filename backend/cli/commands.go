@@ -17,6 +17,7 @@ import (
 	"relink/backend/integration"
 	"relink/backend/metrics"
 	"relink/backend/oauth"
+	"relink/backend/safefile"
 	"relink/backend/services"
 )
 
@@ -668,23 +669,18 @@ func runDiagnostics(ctx context.Context, c *cmdCtx) int {
 		}
 		return ExitOK
 	}
-	// Write to a temp file first so a failed bundle never leaves a partial
-	// zip where the user expects a good one.
-	dir := filepath.Dir(out)
-	tmp, err := os.CreateTemp(dir, ".relink-diag-*")
-	if err != nil {
-		return c.fail(integration.NewError(nil, err, "cli.error.output_unwritable", "path", out, "dir", dir))
-	}
-	defer os.Remove(tmp.Name())
-	if err := c.core.Diagnostics(ctx, id, tmp); err != nil {
-		tmp.Close()
-		return c.fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return c.fail(integration.NewError(nil, err, "cli.error.output_unwritable", "path", out, "dir", dir))
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return c.fail(integration.NewError(nil, err, "cli.error.output_unwritable", "path", out, "dir", dir))
+	// A failed bundle never leaves a partial zip where the user expects a
+	// good one.
+	var bundleErr error
+	err := safefile.Write(out, 0o600, func(w io.Writer) error {
+		bundleErr = c.core.Diagnostics(ctx, id, w)
+		return bundleErr
+	})
+	switch {
+	case bundleErr != nil:
+		return c.fail(bundleErr)
+	case err != nil:
+		return c.fail(integration.NewError(nil, err, "cli.error.output_unwritable", "path", out, "dir", filepath.Dir(out)))
 	}
 	fmt.Fprintln(c.env.Stdout, c.t("cli.msg.diagnostics_written", "path", out))
 	return ExitOK

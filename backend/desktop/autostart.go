@@ -4,10 +4,12 @@ package desktop
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 
 	"relink/backend/integration"
+	"relink/backend/safefile"
 )
 
 // HiddenFlag is the argument the login entry passes so Relink starts in
@@ -40,23 +42,10 @@ func writeAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
+	return safefile.Write(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }
 
 // removeFile removes path; a missing file is already the wanted state.

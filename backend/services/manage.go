@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"relink/backend/i18n"
 	"relink/backend/integration"
 	"relink/backend/oauth"
+	"relink/backend/safefile"
 	"relink/backend/secrets"
 )
 
@@ -335,19 +335,7 @@ func (s *Service) ExportCSVFile(ctx context.Context, path string, f HistoryFilte
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".relink-export-*")
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := s.store.ExportCSV(ctx, tmp, sf); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return safefile.Write(path, 0o600, func(w io.Writer) error { return s.store.ExportCSV(ctx, w, sf) })
 }
 
 // Items lists what the scheduler watches and when each is due.

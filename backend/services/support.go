@@ -1,7 +1,6 @@
 package services
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"relink/backend/integration"
+	"relink/backend/safefile"
 	"relink/backend/secrets"
 	"relink/backend/store"
 	"relink/backend/support"
@@ -85,13 +85,11 @@ func (s *Service) ReportProblem(ctx context.Context, id string) (string, error) 
 		return "", fmt.Errorf("reports dir: %w", err)
 	}
 	name := fmt.Sprintf("relink-diagnostics-%s-%s.zip", strings.TrimSpace(id), s.clock.Now().UTC().Format("20060102-150405"))
-	var buf bytes.Buffer
-	if err := s.Diagnostics(ctx, id, &buf); err != nil {
-		return "", err
-	}
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
+	// A refused or failed bundle leaves no partial zip behind; a file
+	// system error names the path itself.
+	if err := safefile.Write(path, 0o600, func(w io.Writer) error { return s.Diagnostics(ctx, id, w) }); err != nil {
+		return "", err
 	}
 	return path, nil
 }
