@@ -126,7 +126,6 @@ func forwardCallback(uri string, cat *i18n.Catalog) int {
 // core is the backend the window and the CLI share.
 type core struct {
 	svc      *services.Service
-	store    *store.Store
 	alerts   *alerts.Manager
 	dispatch *alerts.Dispatcher
 	dataDir  string
@@ -159,7 +158,7 @@ func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog, events
 		st.Close()
 		return nil, err
 	}
-	c := &core{store: st, dataDir: dataDir}
+	c := &core{dataDir: dataDir}
 	keys := secrets.New("relink", secrets.DefaultTimeout)
 	var svc *services.Service
 	lang := func() string { return svc.Language(context.Background()) }
@@ -253,7 +252,7 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 	// RELINK_NOTIFY_COALESCE tunes how long break/recovery notifications
 	// are gathered into one (default one minute).
 	coalesce, _ := time.ParseDuration(os.Getenv("RELINK_NOTIFY_COALESCE"))
-	mon := monitor.New(monitor.Config{Service: c.svc, Store: c.store, I18n: cat, NotifyWindow: coalesce, Alerts: c.dispatch,
+	mon := monitor.New(monitor.Config{Service: c.svc, I18n: cat, NotifyWindow: coalesce, Alerts: c.dispatch,
 		MetricsAddr: flags.metrics})
 	windows := desktop.NewWindowStore(c.dataDir)
 	width, height := 1180, 760

@@ -155,7 +155,7 @@ func TestCheckAllAfterRevocation(t *testing.T) {
 		ids = append(ids, v.ID)
 	}
 	msgs, _ := i18n.Load()
-	mon := monitor.New(monitor.Config{Service: r.svc, Store: r.store, I18n: msgs, NotifyWindow: time.Second})
+	mon := monitor.New(monitor.Config{Service: r.svc, I18n: msgs, NotifyWindow: time.Second})
 	go mon.Start(ctx, monitor.Hooks{Show: func() {}, Quit: func() {}})
 	defer mon.Stop()
 	ti := trayItem{conn: bus, name: fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", os.Getpid())}

@@ -70,7 +70,7 @@ func TestMetricsFollowTheSetting(t *testing.T) {
 		}
 	}
 	set(first)
-	m := New(Config{Service: svc, Store: st, I18n: msgs})
+	m := New(Config{Service: svc, I18n: msgs})
 	m.startMetrics(ctx)
 	if body, err := scrape(first); err != nil || !strings.Contains(body, "# TYPE relink_integration_status gauge") {
 		t.Fatalf("scrape %s = %v %q; want the metrics", first, err, body)
@@ -93,7 +93,7 @@ func TestMetricsFollowTheSetting(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
 	third := freeAddr(t)
-	m2 := New(Config{Service: svc, Store: st, I18n: msgs, MetricsAddr: third})
+	m2 := New(Config{Service: svc, I18n: msgs, MetricsAddr: third})
 	m2.startMetrics(ctx2)
 	if _, err := scrape(third); err != nil {
 		t.Errorf("--metrics %s not served: %v", third, err)

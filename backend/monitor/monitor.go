@@ -15,13 +15,11 @@ import (
 	"relink/backend/integration"
 	"relink/backend/notify"
 	"relink/backend/services"
-	"relink/backend/store"
 )
 
 // Config holds the monitor's dependencies.
 type Config struct {
 	Service *services.Service
-	Store   *store.Store
 	I18n    *i18n.Catalog
 	// WatchEvery is how often PRAGMA data_version is read to notice
 	// writes by other processes (default 2 s: one cheap query).
@@ -119,12 +117,12 @@ func (m *Monitor) Start(ctx context.Context, hooks Hooks) {
 		m.run(func() { <-ctx.Done(); team.Close() })
 	}
 	m.startMetrics(ctx)
-	problem := m.cfg.Store.Problem()
-	m.storage = problemText(problem)
-	if sh := m.shell(); sh != nil && problem != nil {
-		go sh.storageChanged(problem)
+	storage := svc.Storage()
+	m.storage = problemText(storage.Problem)
+	if sh := m.shell(); sh != nil && storage.Problem != nil {
+		go sh.storageChanged(storage.Problem)
 	}
-	if !m.cfg.Store.ReadOnly() {
+	if !storage.ReadOnly {
 		m.startWriters(ctx)
 	}
 	m.run(func() { m.watch(ctx) })
@@ -152,11 +150,10 @@ func (m *Monitor) shell() *shell {
 // problemText identifies a storage problem by what the user is told (code
 // and params), not the error text: a retry's error can name a fresh temp
 // file each time, which must not count as a new problem to notify about.
-func problemText(err error) string {
-	if err == nil {
+func problemText(p *integration.Problem) string {
+	if p == nil {
 		return ""
 	}
-	p := integration.AsProblem(err)
 	return p.Code + fmt.Sprint(p.Params)
 }
 
@@ -192,7 +189,7 @@ func (m *Monitor) TrayActive() bool {
 // and follows the storage state (trying to recover from a full disk or a
 // read-only folder, telling the window when that changes).
 func (m *Monitor) watch(ctx context.Context) {
-	last, _ := m.cfg.Store.DataVersion(ctx)
+	last, _ := m.cfg.Service.DataVersion(ctx)
 	t := time.NewTicker(m.cfg.WatchEvery)
 	defer t.Stop()
 	for tick := 1; ; tick++ {
@@ -201,7 +198,7 @@ func (m *Monitor) watch(ctx context.Context) {
 			return
 		case <-t.C:
 			m.followStorage(ctx, tick)
-			v, err := m.cfg.Store.DataVersion(ctx)
+			v, err := m.cfg.Service.DataVersion(ctx)
 			if err != nil || v == last {
 				continue
 			}
@@ -216,22 +213,23 @@ func (m *Monitor) watch(ctx context.Context) {
 }
 
 func (m *Monitor) followStorage(ctx context.Context, tick int) {
-	st := m.cfg.Store
-	problem := st.Problem()
-	if problem != nil && tick%recoverEvery == 0 {
-		problem = st.Recover(ctx)
+	svc := m.cfg.Service
+	if tick%recoverEvery == 0 {
+		// What remains is read below, with whatever else changed.
+		_ = svc.RecoverStorage(ctx)
 	}
-	if text := problemText(problem); text != m.storage {
+	st := svc.Storage()
+	if text := problemText(st.Problem); text != m.storage {
 		m.storage = text
-		m.cfg.Service.StorageChanged()
-		if problem == nil {
-			m.cfg.Service.Reload()
+		svc.StorageChanged()
+		if st.Problem == nil {
+			svc.Reload()
 		}
 		if sh := m.shell(); sh != nil {
-			sh.storageChanged(problem)
+			sh.storageChanged(st.Problem)
 		}
 	}
-	if !st.ReadOnly() {
+	if !st.ReadOnly {
 		m.startWriters(ctx)
 	}
 }

@@ -76,8 +76,8 @@ func TestChecksWaitWhileReadOnlyAndStartOnRecovery(t *testing.T) {
 	rec := &recorder{}
 	svc := services.New(services.Config{Store: st, Secrets: secrets.NewWithBackend("relink-test", time.Second, secrets.NewMemory(), nil),
 		Catalog: cat, I18n: msgs, Emitter: rec, DataDir: filepath.Dir(path)})
-	m := New(Config{Service: svc, Store: st, I18n: msgs})
-	m.storage = problemText(st.Problem())
+	m := New(Config{Service: svc, I18n: msgs})
+	m.storage = problemText(svc.Storage().Problem)
 	checks := func() int {
 		evs, err := st.QueryEvents(ctx, store.EventFilter{Kinds: []integration.EventKind{integration.EventCheck}})
 		if err != nil {
@@ -125,7 +125,7 @@ func TestProblemTextIgnoresTheErrorsOwnWording(t *testing.T) {
 		{"none and one", nil, ro("x"), false},
 	}
 	for _, tt := range tests {
-		if got := problemText(tt.a) == problemText(tt.b); got != tt.same {
+		if got := problemText(integration.AsProblem(tt.a)) == problemText(integration.AsProblem(tt.b)); got != tt.same {
 			t.Errorf("%s: same = %v; want %v", tt.name, got, tt.same)
 		}
 	}

@@ -124,7 +124,7 @@ func (s *shell) update() {
 	if err != nil {
 		return
 	}
-	sum := tray.Summary{Paused: s.m.sched.Paused(), Offline: svc.Offline(), CannotSave: s.m.cfg.Store.Problem() != nil}
+	sum := tray.Summary{Paused: s.m.sched.Paused(), Offline: svc.Offline(), CannotSave: svc.Storage().Problem != nil}
 	s.mu.Lock()
 	sum.Checking = s.checking
 	s.mu.Unlock()
@@ -140,7 +140,7 @@ func (s *shell) update() {
 
 // storageChanged refreshes the tray and, when saving has become
 // impossible, says so in a notification: the window may be hidden.
-func (s *shell) storageChanged(problem error) {
+func (s *shell) storageChanged(problem *integration.Problem) {
 	s.update()
 	if problem == nil {
 		return
@@ -151,7 +151,7 @@ func (s *shell) storageChanged(problem error) {
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	defer cancel()
 	s.sender.Send(ctx, notify.Notification{Title: s.tr.T("storage.notify_title", nil),
-		Body: s.tr.Problem(integration.AsProblem(problem)), Action: s.tr.T("tray.menu.open", nil)})
+		Body: s.tr.Problem(problem), Action: s.tr.T("tray.menu.open", nil)})
 }
 
 // act runs a tray menu action.

@@ -36,15 +36,32 @@ func (s *Service) Storage() StorageView {
 	}
 }
 
-// RetryStorage tries to make the data writable again (after the user freed
-// space or fixed permissions) and reports the outcome.
+// RecoverStorage tries to make the data writable again (the user freed
+// space or fixed permissions) and returns the problem that remains. It is
+// the one place the store is recovered: the window's retry, an action
+// that must be saved, and the monitor's periodic attempt all come here.
+func (s *Service) RecoverStorage(ctx context.Context) error {
+	if s.store.Problem() == nil {
+		return nil
+	}
+	return s.store.Recover(ctx)
+}
+
+// RetryStorage is the window's "try again": it recovers and reports the
+// outcome at once.
 func (s *Service) RetryStorage(ctx context.Context) StorageView {
 	wasReadOnly := s.store.ReadOnly()
-	if s.store.Recover(ctx) == nil && wasReadOnly {
+	if s.RecoverStorage(ctx) == nil && wasReadOnly {
 		s.Reload()
 	}
 	s.StorageChanged()
 	return s.Storage()
+}
+
+// DataVersion changes whenever another process (the CLI) writes the data,
+// so a watcher knows when to reload.
+func (s *Service) DataVersion(ctx context.Context) (int64, error) {
+	return s.store.DataVersion(ctx)
 }
 
 // StorageChanged tells the window the storage state changed.
@@ -65,10 +82,7 @@ func (s *Service) OpenDataFolder() error {
 // record (a removal that revoked tokens but kept the row, say). It first
 // tries to recover, in case the cause went away since.
 func (s *Service) writable(ctx context.Context) error {
-	if s.store.Problem() == nil {
-		return nil
-	}
-	return s.store.Recover(ctx)
+	return s.RecoverStorage(ctx)
 }
 
 func storageProblem(err error) *integration.Problem {

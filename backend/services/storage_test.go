@@ -93,4 +93,23 @@ func TestReadOnlyDataRefusesActionsUpFront(t *testing.T) {
 	if !slices.Contains(rec.events, EventStorage) {
 		t.Errorf("events %v; want %s", rec.events, EventStorage)
 	}
+
+	// Once the cause is gone, the next action recovers the data itself.
+	db, err = sql.Open("sqlite", filepath.Join(dir, store.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE version = 999`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := s.SetPaused(ctx, v.ID, true); err != nil {
+		t.Fatalf("pause after the cause went away: %v; want the data recovered", err)
+	}
+	if st := s.Storage(); st.ReadOnly || st.Problem != nil {
+		t.Errorf("Storage() after recovery = %+v; want writable", st)
+	}
+	if err := s.RecoverStorage(ctx); err != nil {
+		t.Errorf("RecoverStorage of writable data = %v; want nil", err)
+	}
 }
