@@ -124,7 +124,8 @@ func (s *shell) update() {
 	if err != nil {
 		return
 	}
-	sum := tray.Summary{Paused: s.m.sched.Paused(), Offline: svc.Offline(), CannotSave: svc.Storage().Problem != nil}
+	sum := tray.Summary{Paused: s.m.sched.Paused(), Offline: svc.Offline(), CannotSave: svc.Storage().Problem != nil,
+		Lang: svc.Language(context.Background())}
 	s.mu.Lock()
 	sum.Checking = s.checking
 	s.mu.Unlock()

@@ -61,7 +61,7 @@ func (s *Service) CheckProgress(ctx context.Context, progress func(name string, 
 		}
 		out = append(out, v)
 	}
-	sortViews(out)
+	s.sortViews(ctx, out)
 	return out, nil
 }
 

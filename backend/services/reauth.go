@@ -3,7 +3,6 @@ package services
 import (
 	"context"
 	"errors"
-	"sort"
 	"strings"
 	"time"
 
@@ -383,13 +382,4 @@ func needsReauth(name string, p *integration.Problem, cause integration.Cause) e
 		p = integration.NewProblem("cause." + string(cause))
 	}
 	return &integration.CodedError{Sentinel: ErrNeedsAttention, Problem: integration.Wrap("error.token_needs_reauth", p, "name", name)}
-}
-
-func sortViews(v []IntegrationView) {
-	sort.SliceStable(v, func(i, j int) bool {
-		if v[i].Severity != v[j].Severity {
-			return v[i].Severity > v[j].Severity
-		}
-		return strings.ToLower(v[i].Name) < strings.ToLower(v[j].Name)
-	})
 }

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -292,13 +290,14 @@ func (s *Service) ListIntegrations(ctx context.Context) ([]IntegrationView, erro
 	for _, in := range ins {
 		out = append(out, s.View(in))
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Severity != out[j].Severity {
-			return out[i].Severity > out[j].Severity
-		}
-		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
-	})
+	s.sortViews(ctx, out)
 	return out, nil
+}
+
+// sortViews puts views in the order every list shows them, in the user's
+// language.
+func (s *Service) sortViews(ctx context.Context, v []IntegrationView) {
+	integration.SortByAttention(v, s.Language(ctx), func(v IntegrationView) (integration.Status, string) { return v.Status, v.Name })
 }
 
 // Find resolves a name or id.

@@ -6,8 +6,6 @@
 package tray
 
 import (
-	"cmp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -68,6 +66,8 @@ type Summary struct {
 	// CannotSave means Relink cannot save its data (full disk, read-only
 	// folder…): the app itself needs attention, whatever the items say.
 	CannotSave bool
+	// Lang is the user's language, in which names are ordered.
+	Lang string
 }
 
 // MenuItem is one menu row. IDs are stable across rebuilds so a test or a
@@ -105,7 +105,7 @@ const MaxAttentionItems = 8
 // (paused, then offline, because the per-integration statuses are stale
 // then), then the worst integration status.
 func Build(s Summary, tr Translator) Model {
-	attention := needingAttention(s.Items)
+	attention := needingAttention(s.Items, s.Lang)
 	worst := integration.StatusConnected
 	for _, it := range s.Items {
 		if it.Status != integration.StatusPaused {
@@ -191,21 +191,16 @@ func tooltip(s Summary, tr Translator) string {
 	return tr.Plural("tray.tooltip.healthy", len(s.Items), nil)
 }
 
-// needingAttention returns the items the user should act on, most severe
-// first, then by name.
-func needingAttention(items []Item) []Item {
+// needingAttention returns the items the user should act on in the order
+// every list shows them.
+func needingAttention(items []Item, lang string) []Item {
 	var out []Item
 	for _, it := range items {
 		if integration.NeedsAttention(it.Status) {
 			out = append(out, it)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Item) int {
-		if c := cmp.Compare(integration.Severity(b.Status), integration.Severity(a.Status)); c != 0 {
-			return c
-		}
-		return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-	})
+	integration.SortByAttention(out, lang, func(it Item) (integration.Status, string) { return it.Status, it.Name })
 	return out
 }
 

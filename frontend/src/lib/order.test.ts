@@ -1,0 +1,21 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { filterSort } from './list';
+import { sample } from './fakeBackend';
+import { setLanguage } from './i18n.svelte';
+import type { Status } from './types';
+// The cases Go's integration.SortByAttention is tested against too: the
+// window lists integrations in the order the tray and the CLI do.
+import fixture from '../../../backend/integration/testdata/order.json';
+
+afterEach(() => setLanguage('en'));
+
+describe('list order agrees with Go (backend/integration/testdata/order.json)', () => {
+  it('has cases', () => expect(fixture.cases.length).toBeGreaterThan(0));
+
+  it.each(fixture.cases)('$name', ({ lang, items, want }) => {
+    setLanguage(lang);
+    // The severity is the number Go sends, not one the page derives.
+    const views = items.map((it, i) => ({ ...sample(`id-${i}`, it.name, 'x', 'X', it.status as Status), severity: it.severity }));
+    expect(filterSort(views, { search: '', status: '' }).map((v) => v.name)).toEqual(want);
+  });
+});
