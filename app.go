@@ -20,6 +20,7 @@ import (
 	"relink/backend/monitor"
 	"relink/backend/services"
 	"relink/backend/store"
+	"relink/backend/support"
 	"relink/backend/window"
 )
 
@@ -41,7 +42,8 @@ type App struct {
 	windows  desktop.WindowStore
 	restored *desktop.WindowState
 
-	alerts *alerts.Manager
+	alerts  *alerts.Manager
+	support *support.Desk
 	// startNav is where a relink://open/<id> launch asks the window to
 	// go; the page takes it once it is listening.
 	startNav *window.Navigate
@@ -323,15 +325,15 @@ func (a *App) SaveSettings(s services.Settings) (services.Settings, error) {
 func (a *App) SystemLocale() (string, error) { return a.svc.SystemLocale(), nil }
 
 func (a *App) ReportProblem(id string) (string, error) {
-	return result(a.svc.ReportProblem(a.ctx, id))
+	return result(a.support.ReportProblem(a.ctx, id))
 }
 
 func (a *App) SupportSummary(id string) (string, error) {
-	return result(a.svc.SupportSummary(a.ctx, id))
+	return result(a.support.Summary(a.ctx, id))
 }
 
 func (a *App) OpenSupport(id string) (bool, error) {
-	return result(true, a.svc.OpenSupport(a.ctx, id))
+	return result(true, a.support.OpenSupport(a.ctx, id))
 }
 
 func (a *App) Storage() (services.StorageView, error) { return a.svc.Storage(), nil }

@@ -34,6 +34,7 @@ import (
 	"relink/backend/secrets"
 	"relink/backend/services"
 	"relink/backend/store"
+	"relink/backend/support"
 	"relink/backend/window"
 )
 
@@ -94,7 +95,7 @@ func run(args []string) int {
 				if err != nil {
 					return nil, nil, err
 				}
-				return cliCore{c.svc, c.alerts}, c.close, nil
+				return cliCore{c.svc, c.support, c.alerts}, c.close, nil
 			},
 		})
 	}
@@ -126,6 +127,7 @@ func forwardCallback(uri string, cat *i18n.Catalog) int {
 // core is the backend the window and the CLI share.
 type core struct {
 	svc      *services.Service
+	support  *support.Desk
 	alerts   *alerts.Manager
 	dispatch *alerts.Dispatcher
 	dataDir  string
@@ -135,6 +137,7 @@ type core struct {
 // cliCore is what the command line needs of the core.
 type cliCore struct {
 	*services.Service
+	*support.Desk
 	alerts *alerts.Manager
 }
 
@@ -160,14 +163,17 @@ func openCore(ctx context.Context, dataDirFlag string, cat *i18n.Catalog, events
 	}
 	c := &core{dataDir: dataDir}
 	keys := secrets.New("relink", secrets.DefaultTimeout)
+	opener := oauth.SystemOpener{Getenv: os.Getenv}
 	var svc *services.Service
 	lang := func() string { return svc.Language(context.Background()) }
 	svc = services.New(services.Config{
 		Store: st, Secrets: keys, Catalog: providers, I18n: cat,
-		Opener: oauth.SystemOpener{Getenv: os.Getenv}, DataDir: dataDir, Version: appVersion(), Getenv: os.Getenv,
+		Opener: opener, DataDir: dataDir, Getenv: os.Getenv,
 		Lang: lang, Emitter: events,
 	})
 	c.svc = svc
+	c.support = &support.Desk{Records: st, Secrets: keys, Catalog: providers, Views: svc, I18n: cat, Opener: opener,
+		Now: time.Now, Getenv: os.Getenv, Version: appVersion(), DataDir: dataDir}
 	// Webhook posts use the providers' client: bounded, proxy-aware, and
 	// no redirect to another host (which could receive the alerts).
 	webhooks := oauth.NewHTTPClient(30 * time.Second)
@@ -267,7 +273,7 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 		return 0
 	}
 	app := newApp(c.svc, page, mon, windows, restored, flags.hidden)
-	app.alerts = c.alerts
+	app.alerts, app.support = c.alerts, c.support
 	if flags.open != "" {
 		app.startNav = &window.Navigate{View: "integrations", IntegrationID: flags.open, Reauth: true}
 	}

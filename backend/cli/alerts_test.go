@@ -11,12 +11,14 @@ import (
 
 	"relink/backend/alerts"
 	"relink/backend/services"
+	"relink/backend/support"
 )
 
-// testCore is the CLI's core over a real store: the services plus the
-// alert destinations, as main.go builds it.
+// testCore is the CLI's core over a real store: the services, the
+// support desk and the alert destinations, as main.go builds it.
 type testCore struct {
 	*services.Service
+	*support.Desk
 	alerts *alerts.Manager
 }
 

@@ -22,6 +22,7 @@ import (
 	"relink/backend/secrets"
 	"relink/backend/services"
 	"relink/backend/store"
+	"relink/backend/support"
 )
 
 // env runs commands in-process over one data dir and an in-memory
@@ -49,14 +50,14 @@ func (h *harness) runWith(stdin io.Reader, stdout, stderr io.Writer, args ...str
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	getenv := func(k string) string {
+		if k == "LANG" {
+			return h.lang
+		}
+		return ""
+	}
 	env := Env{
-		Stdin: stdin, Stdout: stdout, Stderr: stderr, Version: "test", I18n: cat,
-		Getenv: func(k string) string {
-			if k == "LANG" {
-				return h.lang
-			}
-			return ""
-		},
+		Stdin: stdin, Stdout: stdout, Stderr: stderr, Version: "test", I18n: cat, Getenv: getenv,
 		Open: func(ctx context.Context, dataDir string) (Core, func(), error) {
 			st, err := store.OpenForApp(ctx, filepath.Join(h.dir, store.DBFile))
 			if err != nil {
@@ -66,7 +67,8 @@ func (h *harness) runWith(stdin io.Reader, stdout, stderr io.Writer, args ...str
 			keys := secrets.NewWithBackend("relink-test", time.Second, h.mem, nil)
 			svc := services.New(services.Config{Store: st, Secrets: keys, Catalog: providers, I18n: cat, DataDir: h.dir,
 				Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
-			return testCore{svc, &alerts.Manager{Store: st, Secrets: keys, Client: http.DefaultClient,
+			desk := &support.Desk{Records: st, Secrets: keys, Catalog: providers, Views: svc, I18n: cat, Now: time.Now, Getenv: getenv, Version: "test", DataDir: h.dir}
+			return testCore{svc, desk, &alerts.Manager{Store: st, Secrets: keys, Client: http.DefaultClient,
 				Tr: i18n.Translator{Catalog: cat, Lang: func() string { return "en" }}}}, func() { st.Close() }, nil
 		},
 	}

@@ -44,7 +44,7 @@ func newRig(t *testing.T, sb *sandbox, opener services.Opener) *rig {
 	cat, _ := catalog.Load()
 	msgs, _ := i18n.Load()
 	kc := secrets.New("relink", 5*time.Second)
-	svc := services.New(services.Config{Store: st, Secrets: kc, Catalog: cat, I18n: msgs, Opener: opener, DataDir: dir, Version: "e2e"})
+	svc := services.New(services.Config{Store: st, Secrets: kc, Catalog: cat, I18n: msgs, Opener: opener, DataDir: dir})
 	return &rig{svc: svc, store: st, keys: kc, dataDir: dir, sb: sb}
 }
 
@@ -335,5 +335,5 @@ func (f openerFunc) Open(u string) error { return f(u) }
 func rebuild(t *testing.T, r *rig, opener services.Opener) *services.Service {
 	cat, _ := catalog.Load()
 	msgs, _ := i18n.Load()
-	return services.New(services.Config{Store: r.store, Secrets: r.keys, Catalog: cat, I18n: msgs, Opener: opener, DataDir: r.dataDir, Version: "e2e"})
+	return services.New(services.Config{Store: r.store, Secrets: r.keys, Catalog: cat, I18n: msgs, Opener: opener, DataDir: r.dataDir})
 }

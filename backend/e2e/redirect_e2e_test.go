@@ -111,7 +111,7 @@ func TestRedirectURIsEndToEnd(t *testing.T) {
 		}
 		cat, _ := catalog.Load()
 		msgs, _ := i18n.Load()
-		svc := services.New(services.Config{Store: r.store, Secrets: r.keys, Catalog: cat, I18n: msgs, DataDir: r.dataDir, Version: "e2e",
+		svc := services.New(services.Config{Store: r.store, Secrets: r.keys, Catalog: cat, I18n: msgs, DataDir: r.dataDir,
 			Getenv: func(k string) string {
 				if k == "XDG_RUNTIME_DIR" {
 					return runtimeDir

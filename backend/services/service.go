@@ -61,7 +61,6 @@ type Config struct {
 	// DataDir holds the cross-process refresh locks.
 	DataDir string
 	Lang    func() string
-	Version string
 	Getenv  func(string) string
 	// Sleep waits between an explicit check's quick re-probes (default: a
 	// timer); tests pass one that returns at once.
@@ -81,7 +80,6 @@ type Service struct {
 	http    *http.Client
 	probe   *http.Client
 	lang    func() string
-	version string
 	getenv  func(string) string
 	dataDir string
 
@@ -107,7 +105,7 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
 		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
-		lang: cfg.Lang, version: cfg.Version, getenv: cfg.Getenv, dataDir: cfg.DataDir,
+		lang: cfg.Lang, getenv: cfg.Getenv, dataDir: cfg.DataDir,
 		policy: health.NewPolicy(health.PolicyConfig{Sleep: cfg.Sleep}),
 	}
 	if s.clock == nil {

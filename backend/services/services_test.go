@@ -1,8 +1,6 @@
 package services
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -147,7 +144,7 @@ func newServiceIn(t *testing.T, dir string) (*Service, *secrets.Memory, *recorde
 	mem := secrets.NewMemory()
 	rec := &recorder{}
 	s := New(Config{Store: st, Secrets: secrets.NewWithBackend("relink-test", time.Second, mem, nil), Catalog: cat, I18n: msgs,
-		Emitter: rec, DataDir: dir, Version: "test", Sleep: noSleep})
+		Emitter: rec, DataDir: dir, Sleep: noSleep})
 	return s, mem, rec
 }
 
@@ -319,54 +316,6 @@ func TestBoundResultsNeverCarrySecrets(t *testing.T) {
 				t.Errorf("%s.%s looks like a credential", typ.Name(), typ.Field(i).Name)
 			}
 		}
-	}
-}
-
-// TestReportProblemWritesAWholeBundleOrNone: the report is a readable zip
-// in the data dir's reports folder, and a bundle that fails leaves no file.
-func TestReportProblemWritesAWholeBundleOrNone(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, _, _ := newServiceIn(t, dir)
-	kp := newKeyProvider(t, "rk_live_REPORTSECRET42")
-	v := addKey(t, s, kp, "API", "rk_live_REPORTSECRET42")
-	if _, err := s.ReportProblem(ctx, "no-such-id"); err == nil {
-		t.Fatal("ReportProblem of an unknown integration succeeded")
-	}
-	reports := filepath.Join(dir, "reports")
-	if entries, _ := os.ReadDir(reports); len(entries) != 0 {
-		t.Fatalf("a failed report left %d files in %s", len(entries), reports)
-	}
-	path, err := s.ReportProblem(ctx, v.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := zip.NewReader(bytes.NewReader(b), int64(len(b))); err != nil {
-		t.Errorf("report %s is no zip: %v", path, err)
-	}
-	if bytes.Contains(b, []byte("REPORTSECRET42")) {
-		t.Errorf("report contains the key")
-	}
-	if entries, _ := os.ReadDir(reports); len(entries) != 1 {
-		t.Errorf("reports folder holds %d files; want the one report", len(entries))
-	}
-}
-
-func TestDiagnosticsBundleHasNoSecrets(t *testing.T) {
-	ctx := context.Background()
-	s, _, _ := newService(t)
-	kp := newKeyProvider(t, "rk_live_DIAGSECRET987")
-	v := addKey(t, s, kp, "API", "rk_live_DIAGSECRET987")
-	var buf strings.Builder
-	if err := s.Diagnostics(ctx, v.ID, &buf); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(buf.String(), "DIAGSECRET987") {
-		t.Errorf("bundle contains the key")
 	}
 }
 

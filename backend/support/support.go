@@ -1,8 +1,10 @@
-// Package support builds the diagnostics bundle attached to a support
-// ticket. Everything in it is redacted twice: by pattern (tokens, keys,
-// passwords, Authorization headers) and by value — every secret Relink
-// holds is searched for, also base64- and URL-encoded, and the bundle is
-// refused if one survived.
+// Package support is what the user reaches for when something is wrong:
+// the diagnostics bundle attached to a support ticket (saved by the
+// window's "Report a problem", written by `relink diagnostics`), a short
+// summary, and the support page. Everything in a bundle is redacted
+// twice: by pattern (tokens, keys, passwords, Authorization headers) and
+// by value — every secret Relink holds is searched for, also base64- and
+// URL-encoded, and the bundle is refused if one survived.
 package support
 
 import (
