@@ -36,6 +36,18 @@ func TestSortByAttentionFollowsTheSharedCases(t *testing.T) {
 	if len(f.Cases) == 0 {
 		t.Fatal("no cases in testdata/order.json")
 	}
+	// The frontend checks its sample data's severities against these.
+	seen := map[Status]bool{}
+	for _, tc := range f.Cases {
+		for _, it := range tc.Items {
+			seen[it.Status] = true
+		}
+	}
+	for _, st := range AllStatuses {
+		if !seen[st] {
+			t.Errorf("no case in testdata/order.json has status %s", st)
+		}
+	}
 	for _, tc := range f.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			items := tc.Items

@@ -12,6 +12,12 @@ afterEach(() => setLanguage('en'));
 describe('list order agrees with Go (backend/integration/testdata/order.json)', () => {
   it('has cases', () => expect(fixture.cases.length).toBeGreaterThan(0));
 
+  it("gives the fake backend's samples Go's severities", () => {
+    for (const it of fixture.cases.flatMap((c) => c.items)) {
+      expect([it.status, sample('x', 'x', 'x', 'X', it.status as Status).severity]).toEqual([it.status, it.severity]);
+    }
+  });
+
   it.each(fixture.cases)('$name', ({ lang, items, want }) => {
     setLanguage(lang);
     // The severity is the number Go sends, not one the page derives.
