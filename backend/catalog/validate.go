@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"relink/backend/integration"
+	"relink/backend/secrets"
 )
 
 var (
@@ -104,7 +105,8 @@ func (p *Provider) validate(patterns patternCache) error {
 		if p.OAuth != nil {
 			return errors.New("only oauth2 providers have an oauth section")
 		}
-		if s := p.SecretFields(); len(s) != 1 || s[0] != "api_key" {
+		// A secret field's key is the keychain slot its value is kept in.
+		if s := p.SecretFields(); len(s) != 1 || s[0] != secrets.SlotAPIKey {
 			return errors.New("an api_key provider has exactly one secret field, api_key")
 		}
 	case integration.KindDatabase:
@@ -190,7 +192,7 @@ func (p *Provider) validateOAuth() error {
 	if f, ok := p.field("client_id"); !ok || f.Secret || !f.Required {
 		return errors.New("a required client_id field is needed (the user brings their own OAuth client)")
 	}
-	secret, hasSecret := p.field("client_secret")
+	secret, hasSecret := p.field(secrets.SlotClientSecret)
 	switch o.ClientSecret {
 	case "none":
 		if hasSecret {
@@ -257,17 +259,17 @@ func (p *Provider) validateDatabase() error {
 	default:
 		return fmt.Errorf("database engine %q unknown", p.Engine)
 	}
-	for _, k := range []string{"host", "port", "database", "user", "tls_mode", "password"} {
+	for _, k := range []string{"host", "port", "database", "user", "tls_mode", secrets.SlotPassword} {
 		if _, ok := p.field(k); !ok {
 			return fmt.Errorf("database provider needs field %s", k)
 		}
 	}
 	for _, k := range p.SecretFields() {
-		if k != "password" && k != "ssh_key" {
+		if k != secrets.SlotPassword && k != secrets.SlotSSHKey {
 			return fmt.Errorf("database secret %s: only password and ssh_key", k)
 		}
 	}
-	if p.SecretField() != "password" {
+	if p.SecretField() != secrets.SlotPassword {
 		return errors.New("a database's first secret is its password")
 	}
 	if p.Probe != nil {

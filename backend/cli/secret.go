@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"relink/backend/integration"
+	"relink/backend/secrets"
 )
 
 // maxSecret is the largest secret read from stdin or a file.
@@ -73,7 +74,7 @@ func checkSecret(data []byte) (string, error) {
 // "Password") of the integration name, in the user's language.
 func (c *cmdCtx) secretPrompt(field, name string) string {
 	if field == "" {
-		field = "api_key"
+		field = secrets.SlotAPIKey
 	}
 	return c.t("cli.msg.secret_prompt", "field", c.t("field."+field), "name", name)
 }

@@ -54,7 +54,7 @@ func (s *Service) Add(ctx context.Context, req AddRequest) (IntegrationView, err
 		if secret != "" {
 			slot = secrets.SlotClientSecret
 		} else if p.OAuth.ClientSecret == "required" {
-			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", "client_secret")
+			return IntegrationView{}, integration.NewError(integration.ErrInvalid, nil, "error.secret_required", "field", secrets.SlotClientSecret)
 		}
 	default:
 		if secret == "" && !p.SecretOptional(settings) {
