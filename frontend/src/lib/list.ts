@@ -8,6 +8,11 @@ export interface ListQuery {
   status: Status | '' | 'attention';
 }
 
+/**
+ * filterSort keeps the rows the query matches, in the order Go's lists use
+ * (integration.SortByAttention: most severe first by the severity Go sends,
+ * then names as people count them); order.test.ts holds both to the same cases.
+ */
 export function filterSort(items: IntegrationView[], q: ListQuery): IntegrationView[] {
   const s = q.search.trim().toLowerCase();
   return items
