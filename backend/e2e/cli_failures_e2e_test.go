@@ -210,6 +210,7 @@ func fakeIssuer(t *testing.T) string {
 // 6. A browser command that fails (or none at all): the URL to open is
 // printed at once, with the device-code option, never "Opened".
 func TestCLIBrowserThatFailsPrintsTheURL(t *testing.T) {
+	needKeyring(t) // add saves the client settings before it authorizes
 	build(t)
 	issuer := fakeIssuer(t)
 	empty := t.TempDir()
