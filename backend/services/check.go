@@ -240,7 +240,7 @@ func (s *Service) probeOAuth(ctx context.Context, in integration.Integration, p 
 	for attempt := 0; attempt < 3; attempt++ {
 		tok, err := s.tokens.AccessToken(ctx, in.ID, rejected)
 		var re *tokens.ReauthError
-		if errors.As(err, &re) && re.Code == "no_refresh_token" {
+		if errors.As(err, &re) && re.Code == tokens.CodeNoRefreshToken {
 			switch {
 			case in.LastHealthy.IsZero():
 				// Never authorized: nothing expired, it just needs a first grant.

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +69,10 @@ func (t Token) String() string {
 
 // ErrReauthRequired means the grant is gone: the user must authorize again.
 var ErrReauthRequired = errors.New("reauthorization required")
+
+// CodeNoRefreshToken is ReauthError's Code when there is no refresh token
+// to use: the grant gave none or it was deleted.
+const CodeNoRefreshToken = "no_refresh_token"
 
 // ReauthError says why reauthorization is required.
 type ReauthError struct {
@@ -172,7 +175,7 @@ func (m *Manager) storeAccess(ctx context.Context, id string, t Token) error {
 	// The access token is also kept in the keychain so another process
 	// (the CLI) can use it without refreshing; if it does not fit, memory
 	// is enough — it can always be refreshed.
-	if err := m.cfg.Secrets.Set(ctx, id, secrets.SlotAccess, string(raw)); err != nil && !strings.Contains(err.Error(), "too large") {
+	if err := m.cfg.Secrets.Set(ctx, id, secrets.SlotAccess, string(raw)); err != nil && !errors.Is(err, secrets.ErrTooLarge) {
 		return fmt.Errorf("store access token of %s: %w", id, err)
 	}
 	return nil
@@ -269,7 +272,7 @@ func (m *Manager) AccessToken(ctx context.Context, id, rejected string) (Token, 
 func (m *Manager) refresh(ctx context.Context, id string) (Token, error) {
 	rt, err := m.cfg.Secrets.Get(ctx, id, secrets.SlotRefresh)
 	if m.cfg.IsNotFound(err) {
-		return Token{}, &ReauthError{Cause: integration.CauseTokenExpired, Code: "no_refresh_token"}
+		return Token{}, &ReauthError{Cause: integration.CauseTokenExpired, Code: CodeNoRefreshToken}
 	}
 	if err != nil {
 		return Token{}, fmt.Errorf("read refresh token of %s: %w", id, err)

@@ -302,3 +302,23 @@ func TestStoredAccessTokenReadsWhatStoreWrote(t *testing.T) {
 		}
 	}
 }
+
+// An access token too large for the keychain (some providers' JWTs carry
+// every group claim) is kept in memory: it can always be refreshed, so
+// storing the grant does not fail.
+func TestAccessTokenTooLargeForTheKeychainStaysInMemory(t *testing.T) {
+	now := time.Now()
+	m, _, kc, r := setup(t, now)
+	ctx := context.Background()
+	huge := strings.Repeat("a", secrets.MaxValue+1)
+	if err := m.Store(ctx, "i1", &oauth.Token{AccessToken: huge, RefreshToken: "rt-0", Expiry: now.Add(time.Hour)}); err != nil {
+		t.Fatalf("Store: %v; want the token kept in memory", err)
+	}
+	if _, err := kc.Get(ctx, "i1", secrets.SlotAccess); !errors.Is(err, secrets.ErrNotFound) {
+		t.Errorf("keychain access slot: %v; want nothing stored", err)
+	}
+	tok, err := m.AccessToken(ctx, "i1", "")
+	if err != nil || tok.AccessToken != huge || r.calls.Load() != 0 {
+		t.Errorf("got %d bytes, %v, %d refreshes; want the stored token from memory", len(tok.AccessToken), err, r.calls.Load())
+	}
+}
