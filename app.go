@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -226,6 +227,10 @@ func problemError(err error) error {
 		return nil
 	}
 	p := integration.AsProblem(err)
+	if p.Code == integration.CodeInternal {
+		// The window shows the generic sentence; the text is for the log.
+		slog.Error("unexpected error", "error", err)
+	}
 	data, mErr := json.Marshal(p)
 	if mErr != nil {
 		return errors.New(`{"code":"error.internal"}`)

@@ -240,7 +240,7 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 	lang := cat.Match(i18n.SystemLocale(os.Getenv))
 	flags, err := parseGUIFlags(args)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "relink:", cat.Problem(lang, integration.AsProblem(err)))
+		cli.Say(os.Stderr, cat, lang, integration.AsProblem(err))
 		return 2
 	}
 	if platform.DisplayMissing(os.Getenv) {
@@ -251,7 +251,7 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 	page := &window.Page{}
 	c, err := openCore(ctx, flags.dataDir, cat, page)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "relink:", cat.Problem(lang, integration.AsProblem(err)))
+		cli.Say(os.Stderr, cat, lang, integration.AsProblem(err))
 		return 1
 	}
 	defer c.close()

@@ -169,7 +169,7 @@ func (c *cmdCtx) open(ctx context.Context) error {
 	return nil
 }
 
-// fail prints err as one sentence on stderr and returns its exit code.
+// fail says err on stderr and returns its exit code.
 func (c *cmdCtx) fail(err error) int {
 	code := ExitFailed
 	var ue *usageError
@@ -186,9 +186,19 @@ func (c *cmdCtx) fail(err error) int {
 		p = integration.AsProblem(err)
 	}
 	if !c.printed(p) {
-		fmt.Fprintf(c.env.Stderr, "relink: %s\n", c.env.I18n.Problem(c.lang, p))
+		Say(c.env.Stderr, c.env.I18n, c.lang, p)
 	}
 	return code
+}
+
+// Say writes a problem on stderr as Relink tells a person: its sentence
+// and, for an error Relink did not expect, the text a bug report needs on
+// a line of its own (the sentence itself stays the generic one).
+func Say(w io.Writer, cat *i18n.Catalog, lang string, p *integration.Problem) {
+	fmt.Fprintf(w, "relink: %s\n", cat.Problem(lang, p))
+	if d := cat.InternalDetail(p); d != "" {
+		fmt.Fprintf(w, "relink: %s\n", cat.T(lang, "cli.msg.internal_detail", map[string]string{"detail": d}))
+	}
 }
 
 // printed reports whether open already said p (the data cannot be

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/mattn/go-runewidth"
 
+	"relink/backend/i18n"
 	"relink/backend/integration"
 	"relink/backend/services"
 	"relink/backend/store"
@@ -434,6 +437,34 @@ func TestNamesAreNormalisedAndVisible(t *testing.T) {
 			col = w
 		} else if w != col {
 			t.Errorf("provider column starts at width %d; want %d:\n%s", w, col, out)
+		}
+	}
+}
+
+// An error Relink did not expect is said as the generic sentence, with the
+// text a bug report needs on its own line; a known problem is one line.
+func TestSayKeepsGoTextOutOfTheSentence(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		p    *integration.Problem
+		want []string
+	}{
+		{"unexpected", integration.AsProblem(errors.New("sql: database is closed")), []string{
+			"relink: " + cat.T("en", integration.CodeInternal, nil),
+			"relink: Details for a bug report: sql: database is closed",
+		}},
+		{"known", integration.NewProblem("error.keychain_locked"), []string{
+			"relink: The system keychain is locked. Unlock it and try again.",
+		}},
+	} {
+		var b strings.Builder
+		Say(&b, cat, "en", tc.p)
+		if got := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n"); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %q; want %q", tc.name, got, tc.want)
 		}
 	}
 }

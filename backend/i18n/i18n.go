@@ -135,13 +135,13 @@ func (c *Catalog) Plural(lang, key string, n int, params map[string]string) stri
 }
 
 // Problem renders a Problem; unknown codes fall back to the generic internal
-// error sentence with the code as detail, never to an empty string.
+// error sentence, never to an empty string.
 func (c *Catalog) Problem(lang string, p *integration.Problem) string {
 	if p == nil {
 		return ""
 	}
 	if !c.Has(p.Code) {
-		return c.T(lang, "error.internal", map[string]string{"detail": p.Error()})
+		return c.T(lang, "error.internal", nil)
 	}
 	// As the frontend does: a "reason" picks the more precise sentence
 	// (error.field_invalid.range) and a field is named by its label.
@@ -220,4 +220,20 @@ func (t Translator) Plural(key string, n int, params map[string]string) string {
 // Problem renders a Problem in the current language.
 func (t Translator) Problem(p *integration.Problem) string {
 	return t.Catalog.Problem(t.Lang(), p)
+}
+
+// InternalDetail is the text behind a problem Relink did not expect (an
+// error that was not a Problem, or a code no catalogue knows): the user is
+// shown the generic sentence, and this goes to the log and a bug report.
+// It is empty for every problem the catalogue can say.
+func (c *Catalog) InternalDetail(p *integration.Problem) string {
+	switch {
+	case p == nil:
+		return ""
+	case p.Code == integration.CodeInternal:
+		return p.Params["detail"]
+	case !c.Has(p.Code):
+		return p.Error()
+	}
+	return ""
 }

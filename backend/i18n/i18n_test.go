@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -96,14 +97,31 @@ func TestExpand(t *testing.T) {
 	}
 }
 
-func TestProblemFallsBackForUnknownCode(t *testing.T) {
+// An error Relink did not expect reads as the generic sentence, never as
+// Go's text; the text is what InternalDetail hands to the log and a bug
+// report. Problems the catalogue can say have no such detail.
+func TestUnexpectedErrorsReadAsTheGenericSentence(t *testing.T) {
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := c.Problem("es", integration.NewProblem("error.does_not_exist"))
-	if got == "" || got == "error.does_not_exist" {
-		t.Errorf("got %q; want the generic internal-error sentence", got)
+	generic := c.T("es", integration.CodeInternal, nil)
+	for _, tc := range []struct {
+		name       string
+		p          *integration.Problem
+		wantText   string
+		wantDetail string
+	}{
+		{"an error that is not a Problem", integration.AsProblem(errors.New("open /x/relink.db: disk I/O error")), generic, "open /x/relink.db: disk I/O error"},
+		{"a code no catalogue knows", integration.NewProblem("error.does_not_exist"), generic, "error.does_not_exist"},
+		{"a problem the catalogue says", integration.NewProblem("error.keychain_locked"), c.T("es", "error.keychain_locked", nil), ""},
+	} {
+		if got := c.Problem("es", tc.p); got != tc.wantText || strings.Contains(got, "disk I/O") {
+			t.Errorf("%s: Problem = %q; want %q", tc.name, got, tc.wantText)
+		}
+		if got := c.InternalDetail(tc.p); got != tc.wantDetail {
+			t.Errorf("%s: InternalDetail = %q; want %q", tc.name, got, tc.wantDetail)
+		}
 	}
 }
 

@@ -185,8 +185,11 @@ func Wrap(code string, inner *Problem, kv ...string) *Problem {
 	return p
 }
 
+// CodeInternal is the problem of an error Relink did not expect.
+const CodeInternal = "error.internal"
+
 // AsProblem extracts the Problem carried by err, or wraps err as an
-// app_problem-level "error.internal" with its text as detail.
+// app_problem-level CodeInternal with its text as detail.
 func AsProblem(err error) *Problem {
 	if err == nil {
 		return nil
@@ -195,7 +198,7 @@ func AsProblem(err error) *Problem {
 	if errors.As(err, &p) {
 		return p
 	}
-	return NewProblem("error.internal", "detail", err.Error())
+	return NewProblem(CodeInternal, "detail", err.Error())
 }
 
 // Expiry holds what is known about when credentials stop working. Zero

@@ -67,6 +67,9 @@ export function toProblem(err: unknown): Problem {
   } catch {
     // not JSON: fall through
   }
+  // Not one of ours: the person reads the generic sentence, the console
+  // keeps the text.
+  console.warn('relink: unexpected error', msg);
   return { code: 'error.internal', params: { detail: msg } };
 }
 

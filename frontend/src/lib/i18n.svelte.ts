@@ -111,7 +111,12 @@ export function relative(iso: string | undefined, now: number = Date.now()): str
  */
 export function problem(p: Problem | undefined): string {
   if (!p) return '';
-  if (!has(p.code)) return t('error.internal', { detail: p.code });
+  // A code this catalogue does not know: the generic sentence for the
+  // person, the code for the console.
+  if (!has(p.code)) {
+    console.warn('relink: no sentence for problem', p.code);
+    return t('error.internal');
+  }
   const params: Params = { ...(p.params ?? {}) };
   if (typeof params.field === 'string' && has(`field.${params.field}`)) params.field = t(`field.${params.field}`);
   // A wrapped problem (Go's integration.Wrap): the inner code's sentence fills {problem}.

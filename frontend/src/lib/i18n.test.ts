@@ -77,7 +77,8 @@ describe('t and friends', () => {
     [{ code: 'error.field_invalid', params: { field: 'shop', reason: 'no_such_reason' } }, 'Shop subdomain is not valid.'],
     [{ code: 'problem.issuer_metadata', params: { status: '404' } }, 'The issuer answered 404 for its metadata. Check the issuer URL in this integration’s settings.'],
     [{ code: 'problem.api_key_rejected' }, 'The provider rejected the API key: it was rotated, revoked or has expired. Enter a new key.'],
-    [{ code: 'error.from_the_future' }, 'Something went wrong inside Relink (error.from_the_future).'],
+    [{ code: 'error.from_the_future' }, 'Something went wrong inside Relink. The details are kept for a bug report (Report a problem, or “relink diagnostics”).'],
+    [{ code: 'error.internal', params: { detail: 'sql: database is closed' } }, 'Something went wrong inside Relink. The details are kept for a bug report (Report a problem, or “relink diagnostics”).'],
   ])('problem(%j)', (p, want) => {
     expect(problem(p)).toBe(want);
   });

@@ -28,7 +28,7 @@ describe('state', () => {
     toastProblem('plain text from somewhere');
     expect(store.toasts.map((x) => [x.kind, x.text])).toEqual([
       ['error', 'The system keychain is locked. Unlock it and try again.'],
-      ['error', 'Something went wrong inside Relink (plain text from somewhere).'],
+      ['error', 'Something went wrong inside Relink. The details are kept for a bug report (Report a problem, or “relink diagnostics”).'],
     ]);
   });
 
