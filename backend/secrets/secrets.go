@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -92,6 +93,9 @@ const (
 	// DefaultTimeout bounds every keychain call: an unlock prompt can
 	// otherwise block forever.
 	DefaultTimeout = 5 * time.Second
+	// TurnWait bounds the wait for the keychain while other operations,
+	// of this process or another Relink process, use it.
+	TurnWait = 30 * time.Second
 )
 
 // Slots are the names of an integration's keychain items: the one list
@@ -144,6 +148,10 @@ type Keychain struct {
 	// session, when set, by the process doing so among all of the user's.
 	turn    chan struct{}
 	session Turn
+	// wait bounds the wait for both turns (TurnWait).
+	wait time.Duration
+	// busySince is when the running operation started (UnixNano, 0: none).
+	busySince atomic.Int64
 }
 
 // New returns a Keychain over the OS keychain.
@@ -159,7 +167,7 @@ func NewWithBackend(service string, timeout time.Duration, b Backend, p Prober) 
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Keychain{service: service, timeout: timeout, backend: b, prober: p, turn: make(chan struct{}, 1)}
+	return &Keychain{service: service, timeout: timeout, wait: TurnWait, backend: b, prober: p, turn: make(chan struct{}, 1)}
 }
 
 func key(id, slot string) string { return id + "/" + slot }
@@ -173,34 +181,59 @@ func key(id, slot string) string { return id + "/" + slot }
 // daemon D-Bus starts instead has its login keyring locked, so every check
 // after a concurrent "Check all" would fail as "locked" until the user
 // unlocks it.
-// Waiting for the turn counts against the timeout. The goroutine may
-// outlive the call when the keychain hangs; it keeps the turn until the
-// keychain answers, so later calls time out rather than pile up.
+//
+// Waiting for the turn is bounded by TurnWait, the operation itself by the
+// timeout: another Relink process busy with a sweep is no reason to say
+// the keychain does not answer. The goroutine may outlive the call when
+// the keychain hangs; it keeps the turn until the keychain answers, and
+// while it is overdue later calls of this process wait only the timeout
+// for it rather than pile up behind it.
 func (k *Keychain) call(ctx context.Context, op, key string, f func() (string, error)) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, k.timeout)
-	defer cancel()
+	timeout := func(cause error) (string, error) {
+		return "", &Error{Op: op, Key: key, Sentinel: ErrTimeout, Cause: cause}
+	}
+	// Behind a call the keychain has not answered in time, wait only as
+	// long as for an answer: it is the keychain that is slow, not a turn.
+	waitFor, waitErr := k.wait, error(nil)
+	if since := k.busySince.Load(); since != 0 && time.Since(time.Unix(0, since)) > k.timeout {
+		waitFor, waitErr = k.timeout, errOverdue
+	}
+	wait, cancelWait := context.WithTimeout(ctx, waitFor)
+	defer cancelWait()
+	waited := func() (string, error) {
+		if waitErr != nil && ctx.Err() == nil {
+			return timeout(waitErr)
+		}
+		return timeout(wait.Err())
+	}
 	select {
 	case k.turn <- struct{}{}:
-	case <-ctx.Done():
-		return "", &Error{Op: op, Key: key, Sentinel: ErrTimeout, Cause: ctx.Err()}
+	case <-wait.Done():
+		return waited()
 	}
 	type res struct {
 		v   string
 		err error
 	}
 	ch := make(chan res, 1)
+	started := make(chan struct{})
 	go func() {
 		defer func() { <-k.turn }()
 		if k.session != nil {
-			release, err := k.session.Take(ctx)
+			release, err := k.session.Take(wait)
 			if err != nil {
 				ch <- res{err: err}
 				return
 			}
 			defer release()
 		}
+		k.busySince.Store(time.Now().UnixNano())
+		defer k.busySince.Store(0)
+		close(started)
 		if k.prober != nil {
-			if err := k.prober.Probe(ctx); err != nil {
+			pctx, cancel := context.WithTimeout(ctx, k.timeout)
+			defer cancel()
+			if err := k.prober.Probe(pctx); err != nil {
 				ch <- res{err: err}
 				return
 			}
@@ -208,16 +241,32 @@ func (k *Keychain) call(ctx context.Context, op, key string, f func() (string, e
 		v, err := f()
 		ch <- res{v, err}
 	}()
-	select {
-	case r := <-ch:
+	result := func(r res) (string, error) {
 		if r.err != nil {
 			return "", k.wrap(op, key, r.err)
 		}
 		return r.v, nil
-	case <-ctx.Done():
-		return "", &Error{Op: op, Key: key, Sentinel: ErrTimeout, Cause: ctx.Err()}
+	}
+	select {
+	case <-started:
+	case r := <-ch: // the turn could not be had, or all is done already
+		return result(r)
+	case <-wait.Done():
+		return waited()
+	}
+	opCtx, cancelOp := context.WithTimeout(ctx, k.timeout)
+	defer cancelOp()
+	select {
+	case r := <-ch:
+		return result(r)
+	case <-opCtx.Done():
+		return timeout(opCtx.Err())
 	}
 }
+
+// errOverdue is why a call timed out waiting for its turn: the one before
+// it was still waiting for the keychain past its timeout.
+var errOverdue = errors.New("an earlier keychain call has not returned")
 
 func (k *Keychain) wrap(op, key string, err error) error {
 	var e *Error

@@ -234,6 +234,20 @@ func TestSlowKeychainTimesOut(t *testing.T) {
 	}
 }
 
+// While a call is overdue (the keychain has not answered it), the next
+// ones wait only the operation timeout for their turn, not TurnWait.
+func TestCallsBehindAnOverdueOneTimeOut(t *testing.T) {
+	m := NewMemory()
+	m.Delay = 2 * time.Second
+	k := NewWithBackend("relink-test", 50*time.Millisecond, m, nil)
+	if _, err := k.Get(context.Background(), "id", "api_key"); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("first: got %v; want ErrTimeout", err)
+	}
+	if _, err := k.Get(context.Background(), "id", "api_key"); !errors.Is(err, ErrTimeout) || !errors.Is(err, errOverdue) {
+		t.Errorf("second: got %v; want ErrTimeout because the first is overdue", err)
+	}
+}
+
 func TestErrorsNeverContainTheValue(t *testing.T) {
 	k, m := newMem(t)
 	m.Fail = func(op, _ string) error {

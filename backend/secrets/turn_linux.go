@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
 )
 
 // fileTurn is the per-user turn at the Secret Service, shared by every
@@ -33,6 +32,11 @@ func platformTurn() Turn {
 // Take waits for the lock until ctx ends. A lock file that cannot be used
 // (not ours, unwritable directory) is no reason to refuse the keychain:
 // the call goes ahead without the cross-process turn.
+//
+// The wait is a blocking flock, not polling: the kernel wakes a waiter
+// the moment the holder lets go, so a command waiting beside a window
+// busy with a thousand checks gets its turn between two of them instead
+// of timing out.
 func (f fileTurn) Take(ctx context.Context) (release func(), err error) {
 	file, err := os.OpenFile(f.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -44,22 +48,30 @@ func (f fileTurn) Take(ctx context.Context) (release func(), err error) {
 		file.Close()
 		return func() {}, nil
 	}
-	wait := time.Millisecond
-	for {
-		err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { file.Close() }, nil // closing releases the lock
+	locked := make(chan error, 1)
+	go func() {
+		for {
+			err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX)
+			if err != syscall.EINTR {
+				locked <- err
+				return
+			}
 		}
-		if err != syscall.EWOULDBLOCK && err != syscall.EINTR {
+	}()
+	select {
+	case err := <-locked:
+		if err != nil {
 			file.Close()
 			return func() {}, nil
 		}
-		select {
-		case <-ctx.Done():
+		return func() { file.Close() }, nil // closing releases the lock
+	case <-ctx.Done():
+		// A blocked flock cannot be called off: give the lock back as
+		// soon as it comes.
+		go func() {
+			<-locked
 			file.Close()
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 20*time.Millisecond)
+		}()
+		return nil, ctx.Err()
 	}
 }

@@ -79,18 +79,40 @@ func TestKeychainWaitsForTheSessionTurn(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "turn.lock")
 	m := NewMemory()
 	k := NewWithBackend("relink-test", 100*time.Millisecond, m, nil)
-	k.session = fileTurn{path: path}
+	k.session, k.wait = fileTurn{path: path}, 300*time.Millisecond
 	ctx := context.Background()
 	if err := k.Set(ctx, "i", "api_key", "v"); err != nil {
 		t.Fatal(err)
 	}
 	letGo := holdInChild(t, path)
 	if _, err := k.Get(ctx, "i", "api_key"); !errors.Is(err, ErrTimeout) {
-		t.Fatalf("Get while another process has the turn: %v; want %v", err, ErrTimeout)
+		t.Fatalf("Get while another process keeps the turn: %v; want %v", err, ErrTimeout)
 	}
 	letGo()
 	if got, err := k.Get(ctx, "i", "api_key"); err != nil || got != "v" {
 		t.Fatalf("Get after: %q, %v; want v", got, err)
+	}
+}
+
+// Waiting for another process's turn is not the keychain failing to
+// answer: a wait longer than the operation timeout still ends in the
+// value.
+func TestWaitingForTheTurnIsNotATimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "turn.lock")
+	m := NewMemory()
+	k := NewWithBackend("relink-test", 20*time.Millisecond, m, nil)
+	k.session = fileTurn{path: path}
+	ctx := context.Background()
+	if err := k.Set(ctx, "i", "api_key", "v"); err != nil {
+		t.Fatal(err)
+	}
+	letGo := holdInChild(t, path)
+	go func() {
+		time.Sleep(200 * time.Millisecond) // ten operation timeouts
+		letGo()
+	}()
+	if got, err := k.Get(ctx, "i", "api_key"); err != nil || got != "v" {
+		t.Fatalf("Get after waiting for the turn: %q, %v; want v", got, err)
 	}
 }
 
@@ -167,5 +189,62 @@ func TestConcurrentProcessesKeepTheSecretService(t *testing.T) {
 	wg.Wait()
 	if after := owner(); after != before {
 		t.Errorf("the Secret Service was %s and is now %s: the daemon dropped off the bus", before, after)
+	}
+}
+
+// TestHelperBusyTurnHolder is not a test: run as a child process, it takes
+// the turn at RELINK_BUSY_TURN_FILE for a millisecond at a time, back to
+// back, as a window busy with a sweep's keychain reads does, until stdin
+// closes.
+func TestHelperBusyTurnHolder(t *testing.T) {
+	path := os.Getenv("RELINK_BUSY_TURN_FILE")
+	if path == "" {
+		t.Skip("child process helper")
+	}
+	stop := make(chan struct{})
+	go func() {
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		close(stop)
+	}()
+	fmt.Println("busy")
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		release, err := fileTurn{path: path}.Take(context.Background())
+		if err != nil {
+			return
+		}
+		time.Sleep(time.Millisecond)
+		release()
+	}
+}
+
+// A command gets its turn beside a process that takes it back to back:
+// the waiter is woken when the holder lets go instead of polling and
+// losing every race (the CLI timed out beside a busy window).
+func TestSessionTurnIsNotStarvedByABusyProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "turn.lock")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBusyTurnHolder$")
+	cmd.Env = append(os.Environ(), "RELINK_BUSY_TURN_FILE="+path)
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { in.Close(); cmd.Wait() }()
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "busy\n" {
+		t.Fatalf("child: %q; want busy", line)
+	}
+	for i := range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+		release, err := fileTurn{path: path}.Take(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("take %d beside a busy process: %v; want the turn within the keychain timeout", i, err)
+		}
+		release()
 	}
 }
