@@ -277,6 +277,9 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 	if flags.open != "" {
 		app.startNav = &window.Navigate{View: "integrations", IntegrationID: flags.open, Reauth: true}
 	}
+	// Options for the web process WebKit starts with the window, dropped
+	// from the environment once the page is up.
+	undoLean := desktop.LeanWebProcess(osEnviron{})
 	err = wails.Run(&options.App{
 		Title:             "Relink",
 		Width:             width,
@@ -288,6 +291,7 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 		AssetServer:       &assetserver.Options{Assets: assets},
 		BackgroundColour:  &options.RGBA{R: 248, G: 250, B: 252, A: 255},
 		OnStartup:         app.startup,
+		OnDomReady:        func(context.Context) { undoLean() },
 		OnShutdown:        app.shutdown,
 		OnBeforeClose:     app.beforeClose,
 		SingleInstanceLock: &options.SingleInstanceLock{
@@ -306,6 +310,13 @@ func runGUI(args []string, cat *i18n.Catalog) int {
 	}
 	return 0
 }
+
+// osEnviron is the process environment.
+type osEnviron struct{}
+
+func (osEnviron) LookupEnv(k string) (string, bool) { return os.LookupEnv(k) }
+func (osEnviron) Setenv(k, v string) error          { return os.Setenv(k, v) }
+func (osEnviron) Unsetenv(k string) error           { return os.Unsetenv(k) }
 
 // singleInstanceKey makes the lock per data dir, so tests and `make demo`
 // (own data dirs) can run beside the user's Relink.
