@@ -189,7 +189,8 @@ func (m *Monitor) TrayActive() bool {
 // and follows the storage state (trying to recover from a full disk or a
 // read-only folder, telling the window when that changes).
 func (m *Monitor) watch(ctx context.Context) {
-	last, _ := m.cfg.Service.DataVersion(ctx)
+	var r reloads
+	r.last, _ = m.cfg.Service.DataVersion(ctx)
 	t := time.NewTicker(m.cfg.WatchEvery)
 	defer t.Stop()
 	for tick := 1; ; tick++ {
@@ -199,10 +200,9 @@ func (m *Monitor) watch(ctx context.Context) {
 		case <-t.C:
 			m.followStorage(ctx, tick)
 			v, err := m.cfg.Service.DataVersion(ctx)
-			if err != nil || v == last {
+			if err != nil || !r.seen(v) {
 				continue
 			}
-			last = v
 			m.cfg.Service.Reload()
 			m.sched.Wake()
 			if sh := m.shell(); sh != nil {
