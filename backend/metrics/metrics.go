@@ -5,16 +5,15 @@
 package metrics
 
 import (
+	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
 
 	"relink/backend/integration"
 	"relink/backend/services"
@@ -25,61 +24,41 @@ type Lister interface {
 	ListIntegrations(ctx context.Context) ([]services.IntegrationView, error)
 }
 
-var (
-	labels     = []string{"id", "name", "provider"}
-	statusDesc = prometheus.NewDesc("relink_integration_status",
-		"1 for the integration's current status and cause (the series' labels).",
-		append(labels, "status", "cause"), nil)
-	healthyDesc = prometheus.NewDesc("relink_integration_healthy",
-		"1 when the integration works now (connected or expiring), else 0.", labels, nil)
-	lastCheckDesc = prometheus.NewDesc("relink_last_check_timestamp_seconds",
-		"When Relink last checked the integration (Unix seconds).", labels, nil)
-	tokenExpiryDesc = prometheus.NewDesc("relink_token_expiry_timestamp_seconds",
-		"When the current access token expires (Unix seconds); Relink refreshes it before then.", labels, nil)
-	hardExpiryDesc = prometheus.NewDesc("relink_hard_expiry_timestamp_seconds",
-		"When access ends for good unless someone reauthorizes (Unix seconds).", labels, nil)
-)
-
-// Collector is a prometheus.Collector over a Lister: every scrape reads
-// the current states, so nothing is cached or goes stale.
-type Collector struct {
-	List Lister
+// A family is one metric: a gauge per integration, labelled id, name and
+// provider (status also by status and cause). The text exposition format
+// is small and stable, so Relink writes it itself rather than carry
+// client_golang and protobuf in a desktop binary (bench/results.md counts
+// its size and memory); Prometheus' own parser and promtool check the
+// output in the tests.
+// https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
+type family struct {
+	name, help string
+	// sample gives the value and extra labels for v; ok false leaves v out.
+	sample func(v services.IntegrationView) (value float64, extra []string, ok bool)
 }
 
-// Describe sends the metric descriptions.
-func (c Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{statusDesc, healthyDesc, lastCheckDesc, tokenExpiryDesc, hardExpiryDesc} {
-		ch <- d
-	}
+var families = []family{
+	{"relink_hard_expiry_timestamp_seconds", "When access ends for good unless someone reauthorizes (Unix seconds).",
+		func(v services.IntegrationView) (float64, []string, bool) { return unix(v.RefreshExpiresAt) }},
+	{"relink_integration_healthy", "1 when the integration works now (connected or expiring), else 0.",
+		func(v services.IntegrationView) (float64, []string, bool) { return healthy(v.Status), nil, true }},
+	{"relink_integration_status", "1 for the integration's current status and cause (the series' labels).",
+		func(v services.IntegrationView) (float64, []string, bool) {
+			return 1, []string{"status", string(v.Status), "cause", string(v.Cause)}, true
+		}},
+	{"relink_last_check_timestamp_seconds", "When Relink last checked the integration (Unix seconds).",
+		func(v services.IntegrationView) (float64, []string, bool) { return unix(v.LastChecked) }},
+	{"relink_token_expiry_timestamp_seconds", "When the current access token expires (Unix seconds); Relink refreshes it before then.",
+		func(v services.IntegrationView) (float64, []string, bool) { return unix(v.AccessExpiresAt) }},
 }
 
-// Collect sends one sample set per integration.
-func (c Collector) Collect(ch chan<- prometheus.Metric) {
-	views, err := c.List.ListIntegrations(context.Background())
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(statusDesc, fmt.Errorf("list integrations: %w", err))
-		return
+// unix is a time as a sample. A time Relink does not know is left out,
+// never sent as 0 (which an alert rule would read as "expired in 1970").
+func unix(t *time.Time) (float64, []string, bool) {
+	if t == nil || t.IsZero() {
+		return 0, nil, false
 	}
-	Samples(views, ch)
-}
-
-// Samples sends the metrics of views.
-func Samples(views []services.IntegrationView, ch chan<- prometheus.Metric) {
-	for _, v := range views {
-		l := []string{v.ID, v.Name, v.Provider}
-		ch <- prometheus.MustNewConstMetric(statusDesc, prometheus.GaugeValue, 1, append(l, string(v.Status), string(v.Cause))...)
-		ch <- prometheus.MustNewConstMetric(healthyDesc, prometheus.GaugeValue, healthy(v.Status), l...)
-		for _, ts := range []struct {
-			d *prometheus.Desc
-			t *time.Time
-		}{{lastCheckDesc, v.LastChecked}, {tokenExpiryDesc, v.AccessExpiresAt}, {hardExpiryDesc, v.RefreshExpiresAt}} {
-			// A time Relink does not know is left out, never sent as 0
-			// (which an alert rule would read as "expired in 1970").
-			if ts.t != nil && !ts.t.IsZero() {
-				ch <- prometheus.MustNewConstMetric(ts.d, prometheus.GaugeValue, float64(ts.t.UnixMilli())/1000, l...)
-			}
-		}
-	}
+	return float64(t.UnixMilli()) / 1000, nil, true
 }
 
 func healthy(s integration.Status) float64 {
@@ -89,29 +68,47 @@ func healthy(s integration.Status) float64 {
 	return 0
 }
 
-// WriteText writes views in the Prometheus text exposition format.
+// labelValue escapes a label value as the text format wants it.
+var labelValue = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+// WriteText writes views in the Prometheus text exposition format, as
+// client_golang would: families by name, labels by name, a family with no
+// sample left out.
 func WriteText(w io.Writer, views []services.IntegrationView) error {
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(staticCollector(views)); err != nil {
-		return err
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		return fmt.Errorf("gather metrics: %w", err)
-	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return fmt.Errorf("write metrics: %w", err)
+	bw := bufio.NewWriter(w)
+	for _, f := range families {
+		described := false
+		for _, v := range views {
+			value, extra, ok := f.sample(v)
+			if !ok {
+				continue
+			}
+			if !described {
+				bw.WriteString("# HELP " + f.name + " " + f.help + "\n# TYPE " + f.name + " gauge\n")
+				described = true
+			}
+			labels := append([][2]string{{"id", v.ID}, {"name", v.Name}, {"provider", v.Provider}}, pairs(extra)...)
+			slices.SortFunc(labels, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+			bw.WriteString(f.name + "{")
+			for i, l := range labels {
+				if i > 0 {
+					bw.WriteString(",")
+				}
+				bw.WriteString(l[0] + `="` + labelValue.Replace(l[1]) + `"`)
+			}
+			bw.WriteString("} " + strconv.FormatFloat(value, 'g', -1, 64) + "\n")
 		}
 	}
-	return nil
+	return bw.Flush()
 }
 
-type staticCollector []services.IntegrationView
-
-func (s staticCollector) Describe(ch chan<- *prometheus.Desc) { Collector{}.Describe(ch) }
-func (s staticCollector) Collect(ch chan<- prometheus.Metric) { Samples(s, ch) }
+func pairs(kv []string) [][2]string {
+	var out [][2]string
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, [2]string{kv[i], kv[i+1]})
+	}
+	return out
+}
 
 // Serve serves /metrics on addr until ctx ends; it returns the bound
 // address (port 0 picks one) and a channel with the server's end.
@@ -119,10 +116,17 @@ func Serve(ctx context.Context, addr string, l Lister) (net.Addr, <-chan error, 
 	if err := services.CheckMetricsAddr(addr); err != nil {
 		return nil, nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(Collector{List: l})
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		// Every scrape reads the current states: nothing cached, nothing stale.
+		views, err := l.ListIntegrations(r.Context())
+		if err != nil {
+			http.Error(w, "list integrations: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		WriteText(w, views)
+	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, integration.NewError(integration.ErrInvalid, err, "error.metrics_listen", "addr", addr)

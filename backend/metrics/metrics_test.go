@@ -25,7 +25,7 @@ func at(s string) *time.Time {
 var views = []services.IntegrationView{
 	{ID: "ga-1", Name: "GA", Provider: "google-analytics", Status: integration.StatusNeedsReauth, Cause: integration.CauseAccessRevoked,
 		LastChecked: at("2026-11-29T09:00:00Z")},
-	{ID: "pg-1", Name: `Warehouse "main"`, Provider: "postgres", Status: integration.StatusConnected,
+	{ID: "pg-1", Name: "Warehouse \"main\" \\ eu\nprimary", Provider: "postgres", Status: integration.StatusConnected,
 		LastChecked: at("2026-11-29T09:05:00Z")},
 	{ID: "xe-1", Name: "Xero", Provider: "xero", Status: integration.StatusExpiring,
 		LastChecked: at("2026-11-29T09:10:00Z"), AccessExpiresAt: at("2026-11-29T09:40:00Z"), RefreshExpiresAt: at("2026-12-03T00:00:00Z")},
@@ -75,7 +75,7 @@ func TestTextMatchesTheIntegrationsStates(t *testing.T) {
 		labels map[string]string
 	}{
 		{"relink_integration_status/ga-1", 1, map[string]string{"status": "needs_reauth", "cause": "access_revoked", "provider": "google-analytics", "name": "GA"}},
-		{"relink_integration_status/pg-1", 1, map[string]string{"status": "connected", "cause": "", "name": `Warehouse "main"`}},
+		{"relink_integration_status/pg-1", 1, map[string]string{"status": "connected", "cause": "", "name": "Warehouse \"main\" \\ eu\nprimary"}},
 		{"relink_integration_healthy/ga-1", 0, nil},
 		{"relink_integration_healthy/pg-1", 1, nil},
 		{"relink_integration_healthy/xe-1", 1, nil},
