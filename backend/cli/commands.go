@@ -113,7 +113,7 @@ func runProviders(ctx context.Context, c *cmdCtx) int {
 			}
 			fields = append(fields, name)
 		}
-		tw.row("", p.ID, p.Name, c.t("kind."+string(p.Kind)), strings.Join(fields, " "))
+		tw.row("", p.ID, c.env.I18n.ProviderName(c.lang, p.ID, p.Name), c.t("kind."+string(p.Kind)), strings.Join(fields, " "))
 	}
 	tw.write(c.env.Stdout)
 	return ExitOK

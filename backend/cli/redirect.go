@@ -18,7 +18,7 @@ func (c *cmdCtx) showProvider(ps []services.ProviderView, id string) int {
 		if c.json {
 			return c.writeJSON(p)
 		}
-		fmt.Fprintf(c.env.Stdout, "%s (%s) · %s\n", p.Name, p.ID, c.t("kind."+string(p.Kind)))
+		fmt.Fprintf(c.env.Stdout, "%s (%s) · %s\n", c.env.I18n.ProviderName(c.lang, p.ID, p.Name), p.ID, c.t("kind."+string(p.Kind)))
 		for _, f := range p.Fields {
 			line := "  --set " + f.Key + "=…"
 			if f.Secret {

@@ -237,3 +237,12 @@ func (c *Catalog) InternalDetail(p *integration.Problem) string {
 	}
 	return ""
 }
+
+// ProviderName is a catalogue provider's name in lang ("Custom API key"
+// is not a brand); fallback when the catalogues do not name it.
+func (c *Catalog) ProviderName(lang, id, fallback string) string {
+	if key := "provider." + id + ".name"; c.Has(key) {
+		return c.T(lang, key, nil)
+	}
+	return fallback
+}

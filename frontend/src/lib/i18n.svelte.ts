@@ -104,6 +104,11 @@ export function relative(iso: string | undefined, now: number = Date.now()): str
   return formatter(`relative ${style}`, (l) => new Intl.RelativeTimeFormat(l, { numeric: 'auto', style })).format(Math.round(secs / size), unit);
 }
 
+/** providerName is a catalogue provider's name in the current language. */
+export function providerName(id: string, fallback: string): string {
+  return has(`provider.${id}.name`) ? t(`provider.${id}.name`) : fallback;
+}
+
 /**
  * problem renders a backend Problem in the current language. A field param
  * is shown by its label, and a "reason" picks a more precise sentence

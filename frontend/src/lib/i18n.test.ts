@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { catalogues, languageName, languages, match, plural, problem, relative, setLanguage, t } from './i18n.svelte';
+import { catalogues, languageName, languages, match, plural, problem, providerName, relative, setLanguage, t } from './i18n.svelte';
 import { CAUSES, STATUS_ORDER } from './types';
 
 afterEach(() => setLanguage('en'));
@@ -63,6 +63,13 @@ describe('t and friends', () => {
     expect(relative('2026-11-28T10:00:00Z', now)).toBe('now');
     expect(plural('summary.needs_reauth', 2)).toBe('2 need reauthorization');
     expect(plural('summary.connected', 1234)).toBe('1,234 healthy');
+  });
+
+  it('names a provider in the user’s language, a brand as it is', () => {
+    setLanguage('es');
+    expect(providerName('custom-api-key', 'Custom API key')).toBe('Clave de API personalizada');
+    expect(providerName('stripe', 'Stripe')).toBe('Stripe');
+    expect(providerName('from-a-newer-catalogue', 'Newer')).toBe('Newer');
   });
 
   it('falls back to English, then to the key', () => {
