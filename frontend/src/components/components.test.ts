@@ -211,9 +211,6 @@ describe('ReauthDialog, browser mode', () => {
 
   it('asks before replacing the account, then succeeds', async () => {
     await open();
-    progress('exchanging');
-    await tick();
-    expect(screen.getByTestId('reauth-exchanging')).toBeTruthy();
     progress('confirm_account', { account: 'new@example.com', previousAccount: 'ana@example.com' });
     await tick();
     expect(screen.getByTestId('confirm-account').textContent).toBe(
@@ -222,6 +219,7 @@ describe('ReauthDialog, browser mode', () => {
     expect(document.activeElement).toBe(screen.getByTestId('confirm-keep'));
     await fireEvent.click(screen.getByTestId('confirm-replace'));
     expect(backend.calls).toContain('ConfirmAccount:a1:true');
+    await waitFor(() => screen.getByTestId('reauth-exchanging'));
     progress('done', { account: 'new@example.com' });
     await tick();
     expect(screen.getByTestId('reauth-done').textContent).toContain('“Marketing GA4” is connected as new@example.com.');

@@ -127,7 +127,7 @@ export interface ReauthStart {
 export interface ReauthProgress {
   attemptId: string;
   integrationId: string;
-  stage: 'waiting' | 'exchanging' | 'confirm_account' | 'done' | 'failed' | 'canceled';
+  stage: 'waiting' | 'confirm_account' | 'done' | 'failed' | 'canceled';
   url?: string;
   problem?: Problem;
   account?: string;
