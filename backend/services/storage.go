@@ -58,8 +58,10 @@ func (s *Service) RetryStorage(ctx context.Context) StorageView {
 	return s.Storage()
 }
 
-// DataVersion changes whenever another process (the CLI) writes the data,
-// so a watcher knows when to reload.
+// DataVersion changes whenever the data is written: by another process
+// (the CLI) or through another of this store's pooled connections, so a
+// watcher knows when to reload (see monitor's reloads for telling them
+// apart over time).
 func (s *Service) DataVersion(ctx context.Context) (int64, error) {
 	return s.store.DataVersion(ctx)
 }
