@@ -55,33 +55,44 @@ export function has(key: string): boolean {
   return key in (catalogues[FALLBACK] ?? {});
 }
 
-/** plural picks key.one / key.other… by the language's plural rules. */
+/**
+ * plural picks key.one / key.other. English and Spanish share the rule
+ * "one when n == 1" (Go's Catalog.Plural says the same); a language with
+ * other rules would add its categories here.
+ */
 export function plural(key: string, count: number, params: Params = {}): string {
-  const form = formatter('plural', (l) => new Intl.PluralRules(l)).select(count);
+  const form = count === 1 ? 'one' : 'other';
   const k = has(`${key}.${form}`) ? `${key}.${form}` : `${key}.other`;
   return t(k, { ...params, count: formatNumber(count) });
 }
 
-// Making an Intl formatter costs far more than using one, and a list of
-// rows uses a few each: one of each per language, made on first use.
-const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat | Intl.RelativeTimeFormat | Intl.PluralRules>();
-function formatter<T extends Intl.NumberFormat | Intl.DateTimeFormat | Intl.RelativeTimeFormat | Intl.PluralRules>(kind: string, make: (lang: string) => T): T {
-  const k = `${state.lang} ${kind}`;
-  let f = formatters.get(k) as T | undefined;
-  if (!f) formatters.set(k, (f = make(state.lang)));
-  return f;
-}
+// Numbers, dates and relative times are rendered from the catalogue's
+// format.* and time.* messages (CLDR's forms for each language; i18n.test.ts
+// holds them to what Intl renders), not with Intl: its formatters make
+// WebKit's web process load ICU's locale data, about 3 MB of the window
+// with any integration in the list (bench/scale, 200 integrations).
 
+/** formatNumber renders an integer with the language's digit grouping (1,234 in English, 12.345 in Spanish). */
 export function formatNumber(n: number): string {
-  return formatter('number', (l) => new Intl.NumberFormat(l)).format(n);
+  if (!Number.isSafeInteger(n) || Math.abs(n) < Number(t('format.group_from'))) return String(n);
+  return (n < 0 ? '-' : '') + String(Math.abs(n)).replace(/\B(?=(\d{3})+$)/g, t('format.group'));
 }
 
+/** formatDate renders a date and time in the local time zone ("Nov 3, 2026, 8:07 PM", "3 nov 2026, 20:07"). */
 export function formatDate(iso: string | undefined): string {
   if (!iso) return '';
-  return formatter('date', (l) => new Intl.DateTimeFormat(l, { dateStyle: 'medium', timeStyle: 'short' })).format(new Date(iso));
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const h = d.getHours();
+  const minute = String(d.getMinutes()).padStart(2, '0');
+  const time =
+    t('format.clock') === '12'
+      ? t('format.time_12h', { hour: h % 12 || 12, minute, period: t(h < 12 ? 'format.am' : 'format.pm') })
+      : t('format.time_24h', { hour: h, minute });
+  return t('format.date_time', { month: t('format.months').split(' ')[d.getMonth()], day: d.getDate(), year: d.getFullYear(), time });
 }
 
-const units: [Intl.RelativeTimeFormatUnit, number][] = [
+const units: [string, number][] = [
   ['year', 365 * 24 * 3600],
   ['month', 30 * 24 * 3600],
   ['week', 7 * 24 * 3600],
@@ -94,14 +105,18 @@ const units: [Intl.RelativeTimeFormatUnit, number][] = [
 /**
  * relative renders "3 min. ago" / "in 5 days" / "hace 3 min" from now:
  * short units up to hours, where they read well, and whole words from days
- * on, where short forms turn cryptic ("dentro de 5 d").
+ * on, where short forms turn cryptic ("dentro de 5 d"). A value with its
+ * own word ("yesterday", "anteayer") uses it, as Intl's numeric: 'auto' does.
  */
 export function relative(iso: string | undefined, now: number = Date.now()): string {
   if (!iso) return '';
   const secs = Math.round((new Date(iso).getTime() - now) / 1000);
+  if (Number.isNaN(secs)) return iso;
   const [unit, size] = units.find(([, size]) => Math.abs(secs) >= size) ?? units[units.length - 1];
-  const style = size >= 24 * 3600 ? 'long' : 'short';
-  return formatter(`relative ${style}`, (l) => new Intl.RelativeTimeFormat(l, { numeric: 'auto', style })).format(Math.round(secs / size), unit);
+  const n = Math.round(secs / size);
+  const word = `time.${unit}.${n}`;
+  if (word in (catalogues[state.lang] ?? {})) return t(word);
+  return t(`time.${unit}.${n < 0 ? 'past' : 'future'}`, { count: formatNumber(Math.abs(n)) });
 }
 
 /** providerName is a catalogue provider's name in the current language. */

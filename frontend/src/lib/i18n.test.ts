@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { catalogues, languageName, languages, match, plural, problem, providerName, relative, setLanguage, t } from './i18n.svelte';
+import { catalogues, formatDate, formatNumber, languageName, languages, match, plural, problem, providerName, relative, setLanguage, t } from './i18n.svelte';
 import { CAUSES, STATUS_ORDER } from './types';
 
 afterEach(() => setLanguage('en'));
@@ -91,6 +91,64 @@ describe('t and friends', () => {
   });
 });
 
+// The page renders numbers, dates and relative times from the catalogue
+// instead of Intl (which loads ICU's data into the web process): these
+// hold every form to what Intl renders with CLDR's data for that language.
+describe('formats match Intl', () => {
+  const now = Date.parse('2026-11-28T10:00:00Z');
+  const offsets = [0, 0.4, 1, 2, 45, 59, 60, 89, 90, 3599, 3600, 5400, 86399, 86400, 2 * 86400, 3 * 86400, 6 * 86400, 7 * 86400, 13 * 86400, 14 * 86400, 29 * 86400, 30 * 86400, 60 * 86400, 364 * 86400, 365 * 86400, 800 * 86400];
+  const units: [Intl.RelativeTimeFormatUnit, number][] = [
+    ['year', 365 * 86400],
+    ['month', 30 * 86400],
+    ['week', 7 * 86400],
+    ['day', 86400],
+    ['hour', 3600],
+    ['minute', 60],
+    ['second', 1],
+  ];
+  // What the window rendered with Intl before: short units up to hours, long ones from days on.
+  function intlRelative(lang: string, secs: number): string {
+    const [unit, size] = units.find(([, size]) => Math.abs(secs) >= size) ?? units[units.length - 1];
+    const style = size >= 86400 ? 'long' : 'short';
+    return new Intl.RelativeTimeFormat(lang, { numeric: 'auto', style }).format(Math.round(secs / size), unit);
+  }
+
+  it.each(['en', 'es'])('relative times in %s', (lang) => {
+    setLanguage(lang);
+    for (const off of offsets) {
+      for (const secs of [off, -off]) {
+        const at = new Date(now + secs * 1000).toISOString();
+        expect(`${secs}: ${relative(at, now)}`).toBe(`${secs}: ${intlRelative(lang, Math.round(secs))}`);
+      }
+    }
+  });
+
+  it.each(['en', 'es'])('dates in %s', (lang) => {
+    setLanguage(lang);
+    const f = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+    for (let m = 0; m < 12; m++) {
+      for (const [h, min] of [[0, 7], [9, 30], [12, 0], [13, 5], [23, 59]]) {
+        const d = new Date(2026, m, 1 + m * 2, h, min);
+        expect(formatDate(d.toISOString())).toBe(f.format(d));
+      }
+    }
+  });
+
+  it.each(['en', 'es'])('numbers in %s', (lang) => {
+    setLanguage(lang);
+    const f = new Intl.NumberFormat(lang);
+    for (const n of [0, 1, 12, 999, 1000, 1234, 9999, 10000, 12345, 999999, 1234567, -1234, -12345]) {
+      expect(formatNumber(n)).toBe(f.format(n));
+    }
+  });
+
+  it('keeps what it cannot read as it is', () => {
+    expect(formatDate('not a date')).toBe('not a date');
+    expect(relative('not a date')).toBe('not a date');
+    expect(formatNumber(1.5)).toBe('1.5');
+  });
+});
+
 // Source files for the static checks below, read by Vite like any import.
 const sources = import.meta.glob(['../**/*.svelte', '../**/*.ts', '!../**/*.test.ts', '!../**/fakeBackend.ts', '!../test-setup.ts'], {
   query: '?raw',
@@ -126,6 +184,7 @@ describe('every visible string comes from the catalogue', () => {
       ...['saas', 'database', 'custom'].map((g) => `ui.group.${g}`),
       ...['oauth2', 'api_key', 'database'].map((k) => `kind.${k}`),
       ...['24h', '7d', '30d', '365d', 'all'].map((r) => `ui.range.${r}`),
+      ...['second', 'minute', 'hour', 'day', 'week', 'month', 'year'].flatMap((u) => [`time.${u}.past`, `time.${u}.future`]),
       ...['check', 'status_change', 'refresh', 'reauthorize', 'created', 'settings_change', 'removed', 'error'].map((k) => `event.${k}`),
     ];
     expect(built.filter((k) => !(k in catalogues.en))).toEqual([]);
