@@ -61,7 +61,7 @@ func (s *Service) CheckProgress(ctx context.Context, progress func(name string, 
 		}
 		out = append(out, v)
 	}
-	s.sortViews(ctx, out)
+	sortViews(out, s.Language(ctx))
 	return out, nil
 }
 

@@ -323,7 +323,16 @@ func (s *Service) SystemLocale() string {
 
 // Language is the language in effect: the setting, else the OS locale.
 func (s *Service) Language(ctx context.Context) string {
-	if st, err := s.Settings(ctx); err == nil && st.Language != "" {
+	st, err := s.Settings(ctx)
+	if err != nil {
+		st = Settings{}
+	}
+	return s.languageOf(st)
+}
+
+// languageOf is the language in effect with the settings st.
+func (s *Service) languageOf(st Settings) string {
+	if st.Language != "" {
 		return st.Language
 	}
 	return s.i18n.Match(s.SystemLocale())

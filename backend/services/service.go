@@ -94,6 +94,8 @@ type Service struct {
 	onRemoved  []func(id string)
 
 	metadata *oauth.DiscoveryCache
+	// names makes each view's name key in the language in effect.
+	names *integration.NameKeys
 
 	caMu     sync.Mutex
 	caLoaded bool
@@ -127,6 +129,7 @@ func New(cfg Config) *Service {
 		s.probe = health.NewProbeClientWith(rt, 20*time.Second)
 	}
 	s.metadata = oauth.NewDiscoveryCache(s.http, s.clock.Now)
+	s.names = integration.NewNameKeys(i18n.Fallback)
 	s.tokens = tokens.NewManager(tokens.Config{
 		Secrets: cfg.Secrets, Refresher: refresher{s}, Clock: s.clock, LockDir: cfg.DataDir,
 		IsNotFound: func(err error) bool { return errors.Is(err, secrets.ErrNotFound) },
@@ -226,7 +229,7 @@ func (s *Service) View(in integration.Integration) IntegrationView {
 	now := s.clock.Now()
 	status := integration.EffectiveStatus(in, now)
 	v := IntegrationView{
-		ID: in.ID, Name: in.Name, Provider: in.Provider, ProviderName: in.Provider, Kind: in.Kind,
+		ID: in.ID, Name: in.Name, NameKey: s.names.Key(in.Name), Provider: in.Provider, ProviderName: in.Provider, Kind: in.Kind,
 		Group: "saas", Icon: in.Provider, Settings: in.Settings, Account: in.Account,
 		RequiredScopes: nonNil(in.RequiredScopes), GrantedScopes: nonNil(in.GrantedScopes),
 		MissingScopes: nonNil(integration.MissingScopes(in.RequiredScopes, in.GrantedScopes)),
@@ -284,18 +287,22 @@ func (s *Service) ListIntegrations(ctx context.Context) ([]IntegrationView, erro
 	if err != nil {
 		return nil, fmt.Errorf("list integrations: %w", err)
 	}
+	// The whole list is what the window reloads after another process
+	// (the CLI) changed the settings: its keys follow the language now.
+	lang := s.Language(ctx)
+	s.names.SetLanguage(lang)
 	out := make([]IntegrationView, 0, len(ins))
 	for _, in := range ins {
 		out = append(out, s.View(in))
 	}
-	s.sortViews(ctx, out)
+	sortViews(out, lang)
 	return out, nil
 }
 
-// sortViews puts views in the order every list shows them, in the user's
-// language.
-func (s *Service) sortViews(ctx context.Context, v []IntegrationView) {
-	integration.SortByAttention(v, s.Language(ctx), func(v IntegrationView) (integration.Status, string) { return v.Status, v.Name })
+// sortViews puts views in the order every list shows them, in the
+// language lang.
+func sortViews(v []IntegrationView, lang string) {
+	integration.SortByAttention(v, lang, func(v IntegrationView) (integration.Status, string) { return v.Status, v.Name })
 }
 
 // Find resolves a name or id.

@@ -342,6 +342,61 @@ func TestSettingsValidation(t *testing.T) {
 	}
 }
 
+// The window sorts by the name key each view carries: it follows the
+// language the settings choose, saved here or by another process.
+func TestViewsCarryNameKeysInTheLanguageInEffect(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	for _, name := range []string{"ñu", "nz"} {
+		if _, err := s.Add(ctx, AddRequest{Provider: "custom-api-key", Name: name, Settings: map[string]string{"test_url": "http://127.0.0.1:9/me"}, Secret: "k", NoVerify: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := func() map[string]string {
+		vs, err := s.ListIntegrations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, v := range vs {
+			out[v.Name] = v.NameKey
+			if got, err := s.Get(ctx, v.ID); err != nil || got.NameKey != v.NameKey {
+				t.Errorf("Get(%s).NameKey = %q, %v; the list says %q", v.Name, got.NameKey, err, v.NameKey)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		lang string
+		set  func(st Settings)
+	}{
+		{"es", func(st Settings) {
+			if _, err := s.SaveSettings(ctx, st); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		// As `relink settings` in another process would: the window hears
+		// of it by reloading the list.
+		{"en", func(st Settings) {
+			raw, _ := json.Marshal(st)
+			if err := s.store.SetSetting(ctx, settingsKey, string(raw)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		st := DefaultSettings()
+		st.Language = tc.lang
+		tc.set(st)
+		want := integration.NewNameKeys(tc.lang)
+		got := keys()
+		for _, name := range []string{"ñu", "nz"} {
+			if got[name] != want.Key(name) {
+				t.Errorf("%s: key of %q = %q; want %q", tc.lang, name, got[name], want.Key(name))
+			}
+		}
+	}
+}
+
 func TestOfflineIsOneStateNotBroken(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newService(t)

@@ -137,4 +137,5 @@ func (s *Service) SaveSettings(ctx context.Context, in Settings) (Settings, erro
 // applySettings puts the settings the services themselves follow into effect.
 func (s *Service) applySettings(st Settings) {
 	s.tokens.SetMargin(time.Duration(st.RefreshMarginMinutes) * time.Minute)
+	s.names.SetLanguage(s.languageOf(st))
 }

@@ -11,8 +11,11 @@ import (
 // stored metadata plus the derived fields the UI needs. It never holds a
 // secret.
 type IntegrationView struct {
-	ID               string               `json:"id"`
-	Name             string               `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// NameKey orders names the way people count, in the user's language
+	// (integration.NameKeys): the window sorts by it.
+	NameKey          string               `json:"nameKey"`
 	Provider         string               `json:"provider"`
 	ProviderName     string               `json:"providerName"`
 	Kind             integration.Kind     `json:"kind"`

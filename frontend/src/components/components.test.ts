@@ -581,6 +581,18 @@ describe('App', () => {
     expect(screen.getAllByTestId('integration-row').length).toBe(8);
   });
 
+  it('reloads the list when the language changes: its name keys are in the old order', async () => {
+    await start();
+    const lists = () => backend.calls.filter((c) => c === 'ListIntegrations').length;
+    const before = lists();
+    const settings = await backend.GetSettings();
+    rt.emit('settings:changed', { ...settings, language: 'en' });
+    await tick();
+    expect(lists()).toBe(before);
+    rt.emit('settings:changed', { ...settings, language: 'es' });
+    await waitFor(() => expect(lists()).toBe(before + 1));
+  });
+
   it('removes an integration after confirmation', async () => {
     await start();
     const row = screen.getAllByTestId('integration-row').find((r) => r.dataset.id === 'pg-1')!;

@@ -37,6 +37,7 @@ export interface RedirectView {
 export interface IntegrationView {
   id: string;
   name: string;
+  nameKey: string;
   provider: string;
   providerName: string;
   kind: string;

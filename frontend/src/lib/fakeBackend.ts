@@ -9,11 +9,16 @@ const iso = (mins: number) => new Date(now + mins * 60_000).toISOString();
 const severity: Record<Status, number> = { needs_reauth: 60, error: 50, degraded: 40, expiring: 30, checking: 20, paused: 10, connected: 0 };
 const attention: Status[] = ['needs_reauth', 'error', 'degraded', 'expiring'];
 
+// The preview's stand-in for Go's name key (integration.NameKeys): case
+// ignored and numbers counted, enough for its ASCII names. Order across
+// languages and accents is Go's, tested in order.test.ts.
+const fakeNameKey = (name: string) => name.toLowerCase().replace(/\d+/g, (d) => d.padStart(12, '0'));
+
 export function sample(
   id: string, name: string, provider: string, providerName: string, status: Status, cause: Cause = '', extra: Partial<IntegrationView> = {},
 ): IntegrationView {
   return {
-    id, name, provider, providerName, kind: 'oauth2', group: 'saas', icon: provider, settings: {}, account: 'ana@example.com',
+    id, name, nameKey: fakeNameKey(name), provider, providerName, kind: 'oauth2', group: 'saas', icon: provider, settings: {}, account: 'ana@example.com',
     requiredScopes: [], grantedScopes: [], missingScopes: [], status, severity: severity[status], cause, paused: status === 'paused',
     lastChecked: iso(-3), lastHealthy: iso(-3), needsAttention: attention.includes(status), ...extra,
   };

@@ -1,6 +1,6 @@
 // List logic: search, filter, severity sort, grouping, summary counts and
 // the sentence that tells the user what to do about a row.
-import { language, relative, t } from './i18n.svelte';
+import { relative, t } from './i18n.svelte';
 import type { Cause, IntegrationView, Problem, Status } from './types';
 
 export interface ListQuery {
@@ -11,7 +11,8 @@ export interface ListQuery {
 /**
  * filterSort keeps the rows the query matches, in the order Go's lists use
  * (integration.SortByAttention: most severe first by the severity Go sends,
- * then names as people count them); order.test.ts holds both to the same cases.
+ * then names as people count them, by the name key Go sends: the page
+ * loads no collator); order.test.ts holds both to the same cases.
  */
 export function filterSort(items: IntegrationView[], q: ListQuery): IntegrationView[] {
   const s = q.search.trim().toLowerCase();
@@ -22,16 +23,7 @@ export function filterSort(items: IntegrationView[], q: ListQuery): IntegrationV
       if (!s) return true;
       return [v.name, v.providerName, v.account, v.provider].some((f) => f?.toLowerCase().includes(s));
     })
-    .sort((a, b) => b.severity - a.severity || nameOrder().compare(a.name, b.name));
-}
-
-let collator: { lang: string; c: Intl.Collator } | undefined;
-
-/** nameOrder compares names the way people count (int-2 before int-10), in the user's language. */
-export function nameOrder(): Intl.Collator {
-  const lang = language();
-  if (collator?.lang !== lang) collator = { lang, c: new Intl.Collator(lang, { numeric: true, sensitivity: 'base' }) };
-  return collator.c;
+    .sort((a, b) => b.severity - a.severity || (a.nameKey < b.nameKey ? -1 : a.nameKey > b.nameKey ? 1 : 0));
 }
 
 export type Group = 'saas' | 'database' | 'store';

@@ -21,6 +21,8 @@ export interface StorageView {
 export interface IntegrationView {
   id: string;
   name: string;
+  /** Orders names the way people count in the user's language: compare as strings (Go's integration.NameKeys). */
+  nameKey: string;
   provider: string;
   providerName: string;
   kind: Kind;
