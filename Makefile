@@ -14,6 +14,7 @@ deps:
 
 build: deps
 	wails build -m -nosyncgomod -ldflags "-X main.version=$(VERSION)"
+	.ci/build-helper build/bin
 
 run: build
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \

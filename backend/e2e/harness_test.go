@@ -37,7 +37,8 @@ func chromium() string {
 	return "chromium"
 }
 
-// build compiles the sandbox (its own module) and the relink binary once.
+// build compiles the sandbox (its own module), the relink binary and its
+// database checker once.
 func build(t *testing.T) {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -63,6 +64,11 @@ func build(t *testing.T) {
 		cmd.Dir = "../.."
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = &buildError{"relink", string(out)}
+			return
+		}
+		// Its database checker, beside it as every install has it.
+		if out, err := exec.Command("../../.ci/build-helper", dir).CombinedOutput(); err != nil {
+			buildErr = &buildError{"relink-dbprobe", string(out)}
 		}
 	})
 	if buildErr != nil {

@@ -200,6 +200,10 @@ func classifyErr(o Observation) Verdict {
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var recErr tls.RecordHeaderError
+	var classified *ClassifiedError
+	if errors.As(err, &classified) {
+		return classified.Verdict
+	}
 	if sv, ok := sshVerdict(err); ok {
 		return sv
 	}
@@ -265,7 +269,7 @@ func classifyDB(code string) Verdict {
 	// MongoDB's AuthenticationFailed (18); its Unauthorized (13) is read
 	// per command by the probe, as a missing privilege:
 	// https://www.mongodb.com/docs/manual/reference/error-codes/
-	case "28P01", "28000", "1045", "18456", mongoCodePrefix + "18":
+	case "28P01", "28000", "1045", "18456", MongoCodePrefix + "18":
 		return v(integration.StatusNeedsReauth, integration.CauseAccountChange, "problem.db_auth")
 	case "42501", "1044", "1142", "1143", "229", "230":
 		return v(integration.StatusDegraded, integration.CauseAccountChange, "problem.db_privileges", "privileges", "")

@@ -206,7 +206,7 @@ func (s *Service) probeDB(ctx context.Context, in integration.Integration, p cat
 		cfg.PrivateKey, cfg.KnownKey = key, pin
 		req.SSH = &cfg
 	}
-	o := health.ProbeDB(ctx, req)
+	o := s.db.ProbeDB(ctx, req)
 	if req.SSH != nil && req.SSH.KnownKey == "" && o.SSHHostKey != "" && o.Err == nil {
 		// Trust on first use: pin the bastion's key; a later change is
 		// reported, never accepted silently.

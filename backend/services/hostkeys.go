@@ -49,7 +49,7 @@ func (s *Service) AcceptHostKey(ctx context.Context, id, fingerprint string) (In
 	if fingerprint != shown {
 		return s.View(in), integration.NewProblem("error.host_key_mismatch", "given", fingerprint, "shown", shown)
 	}
-	live, err := health.ScanHostKey(ctx, cfg)
+	live, err := s.db.ScanHostKey(ctx, cfg)
 	if err != nil {
 		s.recordError(ctx, in, err)
 		return s.View(in), integration.AsProblem(err)

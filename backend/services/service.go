@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"time"
 
 	"relink/backend/catalog"
+	"relink/backend/dbhelper"
 	"relink/backend/health"
 	"relink/backend/i18n"
 	"relink/backend/integration"
@@ -58,6 +60,9 @@ type Config struct {
 	// health checks.
 	HTTP  *http.Client
 	Probe *http.Client
+	// DB checks databases and SSH bastions (default: the helper installed
+	// with this executable, package dbhelper).
+	DB DBProber
 	// DataDir holds the cross-process refresh locks.
 	DataDir string
 	Lang    func() string
@@ -65,6 +70,12 @@ type Config struct {
 	// Sleep waits between an explicit check's quick re-probes (default: a
 	// timer); tests pass one that returns at once.
 	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// DBProber checks databases and SSH bastions.
+type DBProber interface {
+	ProbeDB(ctx context.Context, r health.DBRequest) health.Observation
+	ScanHostKey(ctx context.Context, cfg health.SSHConfig) (string, error)
 }
 
 // Service is the application layer.
@@ -79,6 +90,7 @@ type Service struct {
 	clock   tokens.Clock
 	http    *http.Client
 	probe   *http.Client
+	db      DBProber
 	lang    func() string
 	getenv  func(string) string
 	dataDir string
@@ -106,7 +118,7 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, secrets: cfg.Secrets, catalog: cfg.Catalog, i18n: cfg.I18n,
-		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe,
+		opener: cfg.Opener, emitter: cfg.Emitter, clock: cfg.Clock, http: cfg.HTTP, probe: cfg.Probe, db: cfg.DB,
 		lang: cfg.Lang, getenv: cfg.Getenv, dataDir: cfg.DataDir,
 		policy: health.NewPolicy(health.PolicyConfig{Sleep: cfg.Sleep}),
 	}
@@ -124,6 +136,10 @@ func New(cfg Config) *Service {
 	rt := transport.New(s.extraCAFiles)
 	if s.http == nil {
 		s.http = oauth.NewHTTPClientWith(rt, 30*time.Second)
+	}
+	if s.db == nil {
+		exe, _ := os.Executable()
+		s.db = dbhelper.Client{Path: dbhelper.Locate(exe)}
 	}
 	if s.probe == nil {
 		s.probe = health.NewProbeClientWith(rt, 20*time.Second)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"relink/backend/catalog"
+	"relink/backend/dbprobe"
 	"relink/backend/i18n"
 	"relink/backend/integration"
 	"relink/backend/secrets"
@@ -144,7 +145,7 @@ func newServiceIn(t *testing.T, dir string) (*Service, *secrets.Memory, *recorde
 	mem := secrets.NewMemory()
 	rec := &recorder{}
 	s := New(Config{Store: st, Secrets: secrets.NewWithBackend("relink-test", time.Second, mem, nil), Catalog: cat, I18n: msgs,
-		Emitter: rec, DataDir: dir, Sleep: noSleep})
+		Emitter: rec, DataDir: dir, Sleep: noSleep, DB: dbprobe.Local{}})
 	return s, mem, rec
 }
 

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Usage: build/linux/install-user.sh BINARY      install for the current user
 #        build/linux/install-user.sh --uninstall remove that install
-# Installs the binary to ~/.local/bin and the desktop entry, icons and
+# Installs the binary to ~/.local/bin, its database checker (relink-dbprobe,
+# built beside it) to ~/.local/lib/relink, and the desktop entry, icons and
 # AppStream metadata under ${XDG_DATA_HOME:-~/.local/share}, then refreshes
 # the launcher caches, so Relink appears in the application menu and opens
 # from it. No root needed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bindir=$HOME/.local/bin
+libdir=$HOME/.local/lib/relink
 datadir=${XDG_DATA_HOME:-$HOME/.local/share}
 sizes=(16 24 32 48 64 128 256 512)
 
-files=("$bindir/relink" "$datadir/applications/relink.desktop" "$datadir/metainfo/com.wails.relink.metainfo.xml")
+files=("$bindir/relink" "$libdir/relink-dbprobe" "$datadir/applications/relink.desktop" "$datadir/metainfo/com.wails.relink.metainfo.xml")
 for n in "${sizes[@]}"; do files+=("$datadir/icons/hicolor/${n}x${n}/apps/relink.png"); done
 
 refresh() {
@@ -26,15 +28,20 @@ refresh() {
 
 if [[ ${1:-} == --uninstall ]]; then
   rm -f "${files[@]}"
+  rmdir "$libdir" 2>/dev/null || true
   refresh
   echo "Relink removed from $bindir and $datadir."
   exit 0
 fi
 
 bin=${1:?usage: $0 BINARY | --uninstall}
-[[ -f $bin && -x $bin ]] || { echo "install-user: $bin is not an executable file (run make build first)" >&2; exit 1; }
+helper=$(dirname "$bin")/relink-dbprobe
+for f in "$bin" "$helper"; do
+  [[ -f $f && -x $f ]] || { echo "install-user: $f is not an executable file (run make build first)" >&2; exit 1; }
+done
 
 install -Dm755 "$bin" "$bindir/relink"
+install -Dm755 "$helper" "$libdir/relink-dbprobe"
 for n in "${sizes[@]}"; do
   install -Dm644 "$here/icons/${n}x${n}/relink.png" "$datadir/icons/hicolor/${n}x${n}/apps/relink.png"
 done

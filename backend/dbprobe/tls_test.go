@@ -1,9 +1,10 @@
-package health
+package dbprobe
 
 import (
 	"context"
 	"io"
 	"net"
+	"relink/backend/health"
 	"testing"
 
 	"relink/backend/integration"
@@ -32,9 +33,9 @@ func TestTLSRequiredAgainstServerWithoutTLS(t *testing.T) {
 		}
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
-	o := ProbeDB(context.Background(), DBRequest{Engine: "postgres", Host: "127.0.0.1", Port: port, Database: "d", User: "u", Password: "p", TLSMode: "require"})
-	got := Classify(o)
+	o := ProbeDB(context.Background(), health.DBRequest{Engine: "postgres", Host: "127.0.0.1", Port: port, Database: "d", User: "u", Password: "p", TLSMode: "require"})
+	got := health.Classify(o)
 	if got.Status != integration.StatusError || got.Cause != integration.CauseLocalProblem || got.Problem.Code != "problem.tls_not_offered" {
-		t.Errorf("Classify(%v) = %s/%s %v; want error/local_problem problem.tls_not_offered", o.Err, got.Status, got.Cause, got.Problem)
+		t.Errorf("health.Classify(%v) = %s/%s %v; want error/local_problem problem.tls_not_offered", o.Err, got.Status, got.Cause, got.Problem)
 	}
 }

@@ -1,4 +1,4 @@
-package health
+package dbprobe
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"relink/backend/health"
 	"strconv"
 	"strings"
 	"time"
@@ -19,33 +20,10 @@ import (
 	mssql "github.com/microsoft/go-mssqldb"
 )
 
-// DBRequest is a database probe, filled from the integration's settings
-// and the password from the keychain.
-type DBRequest struct {
-	Engine   string // postgres, mysql, sqlserver, mongodb
-	Host     string
-	Port     int
-	Database string
-	User     string
-	Password string
-	TLSMode  string // disable, prefer, require, verify-full
-	// CAFile is a PEM bundle that verify-full checks the server against
-	// instead of the system roots (Amazon RDS's global-bundle.pem).
-	CAFile string
-	Schema string
-	// Tables are the tables (MongoDB: database.collection) to check.
-	Tables []string
-	// AuthSource and AuthMechanism are MongoDB's (default admin and the
-	// driver's negotiation).
-	AuthSource, AuthMechanism string
-	// SSH, when set, reaches the database through a bastion.
-	SSH *SSHConfig
-}
-
 // ProbeDB connects for real, runs a trivial query, reads the identity and
 // checks the privileges the integration needs.
-func ProbeDB(ctx context.Context, r DBRequest) Observation {
-	o := Observation{Now: time.Now()}
+func ProbeDB(ctx context.Context, r health.DBRequest) health.Observation {
+	o := health.Observation{Now: time.Now()}
 	var dial dialFunc
 	if r.SSH != nil {
 		t, err := DialSSH(ctx, *r.SSH)
@@ -101,7 +79,7 @@ func dbErrorCode(err error) string {
 	var mg *mongoServerError
 	switch {
 	case errors.As(err, &mg):
-		return mongoCodePrefix + strconv.Itoa(int(mg.code))
+		return health.MongoCodePrefix + strconv.Itoa(int(mg.code))
 	case errors.As(err, &pg):
 		return pg.Code
 	case errors.As(err, &my):
@@ -140,7 +118,7 @@ func pgSSLMode(m string) string {
 
 type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
-func probePostgres(ctx context.Context, r DBRequest, dial dialFunc, o *Observation) error {
+func probePostgres(ctx context.Context, r health.DBRequest, dial dialFunc, o *health.Observation) error {
 	u := url.URL{Scheme: "postgres", User: url.UserPassword(r.User, r.Password), Host: net.JoinHostPort(r.Host, strconv.Itoa(r.Port)), Path: "/" + r.Database}
 	q := url.Values{"sslmode": {pgSSLMode(r.TLSMode)}, "connect_timeout": {"10"}, "application_name": {"relink-health"}}
 	if r.CAFile != "" && r.TLSMode == "verify-full" {
@@ -172,7 +150,7 @@ func probePostgres(ctx context.Context, r DBRequest, dial dialFunc, o *Observati
 			o.MissingPrivileges = append(o.MissingPrivileges, "USAGE on "+r.Schema)
 		}
 	}
-	for _, t := range r.qualifiedTables() {
+	for _, t := range r.QualifiedTables() {
 		var ok bool
 		err := conn.QueryRow(ctx, "SELECT has_table_privilege($1, 'SELECT')", t).Scan(&ok)
 		var pg *pgconn.PgError
@@ -190,22 +168,7 @@ func probePostgres(ctx context.Context, r DBRequest, dial dialFunc, o *Observati
 	return nil
 }
 
-func (r DBRequest) qualifiedTables() []string {
-	var out []string
-	for _, t := range r.Tables {
-		t = strings.TrimSpace(t)
-		if t == "" {
-			continue
-		}
-		if r.Schema != "" && !strings.Contains(t, ".") {
-			t = r.Schema + "." + t
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
-func mysqlConnector(r DBRequest, dial dialFunc) driver.Connector {
+func mysqlConnector(r health.DBRequest, dial dialFunc) driver.Connector {
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr, c.DBName = r.User, r.Password, "tcp", net.JoinHostPort(r.Host, strconv.Itoa(r.Port)), r.Database
 	c.Timeout, c.ReadTimeout = 10*time.Second, 15*time.Second
@@ -242,7 +205,7 @@ type errConnector struct{ err error }
 func (e errConnector) Connect(context.Context) (driver.Conn, error) { return nil, e.err }
 func (e errConnector) Driver() driver.Driver                        { return nil }
 
-func mssqlConnector(r DBRequest, dial dialFunc) (driver.Connector, error) {
+func mssqlConnector(r health.DBRequest, dial dialFunc) (driver.Connector, error) {
 	u := url.URL{Scheme: "sqlserver", User: url.UserPassword(r.User, r.Password), Host: net.JoinHostPort(r.Host, strconv.Itoa(r.Port))}
 	q := url.Values{"database": {r.Database}, "dial timeout": {"10"}, "app name": {"relink-health"}}
 	switch r.TLSMode {
@@ -279,7 +242,7 @@ func (d dialer) DialContext(ctx context.Context, network, addr string) (net.Conn
 }
 
 // probeSQL is the database/sql path shared by MySQL and SQL Server.
-func probeSQL(ctx context.Context, c driver.Connector, r DBRequest, o *Observation, whoami string, selectFrom func(string) string) error {
+func probeSQL(ctx context.Context, c driver.Connector, r health.DBRequest, o *health.Observation, whoami string, selectFrom func(string) string) error {
 	db := sql.OpenDB(c)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
@@ -291,7 +254,7 @@ func probeSQL(ctx context.Context, c driver.Connector, r DBRequest, o *Observati
 	if err := conn.QueryRowContext(ctx, whoami).Scan(&o.Account); err != nil {
 		return err
 	}
-	for _, t := range r.qualifiedTables() {
+	for _, t := range r.QualifiedTables() {
 		if !safeIdent(t) {
 			return fmt.Errorf("table name %q is not a plain identifier", t)
 		}

@@ -1,4 +1,4 @@
-package health
+package dbprobe
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"relink/backend/health"
 	"strconv"
 	"strings"
 	"time"
@@ -29,15 +30,11 @@ const (
 	mongoAuthenticationFailed = 18 // AuthenticationFailed: wrong user, password or mechanism
 )
 
-// mongoCodePrefix keeps MongoDB's small error numbers apart from MySQL's
-// and SQL Server's in Observation.DBCode.
-const mongoCodePrefix = "mongodb:"
-
 // probeMongo authenticates, pings, reads who it is, and checks it may
 // list the databases (no database configured: that needs listDatabases)
 // or the configured database's collections, and read each configured
 // collection.
-func probeMongo(ctx context.Context, r DBRequest, dial dialFunc, o *Observation) error {
+func probeMongo(ctx context.Context, r health.DBRequest, dial dialFunc, o *health.Observation) error {
 	addr := net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
 	// The driver retries a refused or unresolvable server until server
 	// selection times out and then names the cause only in its topology
@@ -60,9 +57,9 @@ func probeMongo(ctx context.Context, r DBRequest, dial dialFunc, o *Observation)
 		SetRetryReads(false)
 	// No user: a server run without authentication (mongod's default).
 	if r.User != "" {
-		opts.SetAuth(options.Credential{AuthMechanism: r.AuthMechanism, AuthSource: r.authSource(), Username: r.User, Password: r.Password})
+		opts.SetAuth(options.Credential{AuthMechanism: r.AuthMechanism, AuthSource: authSource(r), Username: r.User, Password: r.Password})
 	}
-	tc, err := r.tlsConfig()
+	tc, err := tlsConfig(r)
 	if err != nil {
 		return err
 	}
@@ -137,7 +134,7 @@ func probeMongo(ctx context.Context, r DBRequest, dial dialFunc, o *Observation)
 
 // missingOr records an Unauthorized answer as a missing privilege and
 // returns any other error.
-func missingOr(err error, o *Observation, privilege string) error {
+func missingOr(err error, o *health.Observation, privilege string) error {
 	if err == nil {
 		return nil
 	}
@@ -189,7 +186,7 @@ type mongoServerError struct {
 func (e *mongoServerError) Error() string { return e.err.Error() }
 func (e *mongoServerError) Unwrap() error { return e.err }
 
-func (r DBRequest) authSource() string {
+func authSource(r health.DBRequest) string {
 	if r.AuthSource != "" {
 		return r.AuthSource
 	}
@@ -199,7 +196,7 @@ func (r DBRequest) authSource() string {
 // tlsConfig is nil for disable; require encrypts without checking the
 // certificate; verify-full checks it against the CA file or the system
 // roots.
-func (r DBRequest) tlsConfig() (*tls.Config, error) {
+func tlsConfig(r health.DBRequest) (*tls.Config, error) {
 	switch r.TLSMode {
 	case "require":
 		return &tls.Config{InsecureSkipVerify: true}, nil //nolint:gosec // the user chose encryption without verification
@@ -228,5 +225,5 @@ func caPool(path string) (*x509.CertPool, error) {
 		}
 		err = errors.New("no PEM certificates")
 	}
-	return nil, integration.NewError(ErrCAFile, err, "problem.ca_file", "path", path)
+	return nil, integration.NewError(health.ErrCAFile, err, "problem.ca_file", "path", path)
 }

@@ -1,10 +1,11 @@
-package health
+package dbprobe
 
 import (
 	"context"
 	"errors"
 	"net"
 	"os"
+	"relink/backend/health"
 	"testing"
 	"time"
 
@@ -22,11 +23,12 @@ func TestDeadlineConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.Read(make([]byte, 1))
-	if !errors.Is(err, os.ErrDeadlineExceeded) || !isTimeout(err) {
+	var ne net.Error
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
 		t.Errorf("Read past the deadline = %v; want a timeout", err)
 	}
-	if v := Classify(Observation{Err: err}); v.Problem == nil || v.Problem.Code != "problem.timeout" {
-		t.Errorf("Classify = %+v; want problem.timeout", v)
+	if v := health.Classify(health.Observation{Err: err}); v.Problem == nil || v.Problem.Code != "problem.timeout" {
+		t.Errorf("health.Classify = %+v; want problem.timeout", v)
 	}
 }
 
@@ -41,7 +43,7 @@ func TestMySQLThroughSSHTunnel(t *testing.T) {
 	cfg := bastionConfig(testrig.NewBastion(t))
 	r.SSH = &cfg
 	o := ProbeDB(context.Background(), r)
-	if v := Classify(o); v.Status != integration.StatusConnected {
+	if v := health.Classify(o); v.Status != integration.StatusConnected {
 		t.Fatalf("got %+v (%v, %s); want connected through the tunnel", v, o.Err, o.DBCode)
 	}
 }

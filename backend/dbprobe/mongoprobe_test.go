@@ -1,4 +1,4 @@
-package health
+package dbprobe
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"relink/backend/health"
 	"strconv"
 	"testing"
 
@@ -58,12 +59,12 @@ func TestRealMongoDB(t *testing.T) {
 	t.Cleanup(func() { mongoAdmin(t, port, "admin", bson.D{{Key: "dropUser", Value: user}}) })
 	mongoAdmin(t, port, "shop", bson.D{{Key: "insert", Value: "orders"}, {Key: "documents", Value: bson.A{bson.D{{Key: "total", Value: 3}}}}})
 	p, _ := strconv.Atoi(port)
-	base := DBRequest{Engine: "mongodb", Host: host, Port: p, User: user, Password: password, TLSMode: "disable", AuthSource: "admin"}
+	base := health.DBRequest{Engine: "mongodb", Host: host, Port: p, User: user, Password: password, TLSMode: "disable", AuthSource: "admin"}
 
-	check := func(name string, r DBRequest, status integration.Status, cause integration.Cause, problem string) {
+	check := func(name string, r health.DBRequest, status integration.Status, cause integration.Cause, problem string) {
 		t.Helper()
 		o := ProbeDB(context.Background(), r)
-		got := Classify(o)
+		got := health.Classify(o)
 		code := ""
 		if got.Problem != nil {
 			code = got.Problem.Code
@@ -131,7 +132,7 @@ func TestMongoUnauthorized(t *testing.T) {
 		{"other server error", mongo.CommandError{Code: 2, Name: "BadValue"}, false, integration.StatusError, integration.CauseAppProblem},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := Observation{StatusCode: 200}
+			o := health.Observation{StatusCode: 200}
 			err := missingOr(tc.err, &o, "find on shop.orders")
 			if got := len(o.MissingPrivileges) > 0; got != tc.missing {
 				t.Fatalf("missing privileges %v; want recorded = %v", o.MissingPrivileges, tc.missing)
@@ -142,8 +143,8 @@ func TestMongoUnauthorized(t *testing.T) {
 					t.Fatalf("dbErrorCode(%v) empty; want the server's code", err)
 				}
 			}
-			if v := Classify(o); v.Status != tc.status || v.Cause != tc.cause {
-				t.Errorf("Classify = %s/%s; want %s/%s", v.Status, v.Cause, tc.status, tc.cause)
+			if v := health.Classify(o); v.Status != tc.status || v.Cause != tc.cause {
+				t.Errorf("health.Classify = %s/%s; want %s/%s", v.Status, v.Cause, tc.status, tc.cause)
 			}
 		})
 	}
@@ -164,8 +165,8 @@ func TestCAFile(t *testing.T) {
 	}
 	for _, engine := range []string{"postgres", "mysql", "sqlserver", "mongodb"} {
 		for _, path := range []string{dir + "/missing.pem", notPEM} {
-			o := ProbeDB(context.Background(), DBRequest{Engine: engine, Host: "127.0.0.1", Port: 1, TLSMode: "verify-full", CAFile: path})
-			v := Classify(o)
+			o := ProbeDB(context.Background(), health.DBRequest{Engine: engine, Host: "127.0.0.1", Port: 1, TLSMode: "verify-full", CAFile: path})
+			v := health.Classify(o)
 			if v.Status != integration.StatusError || v.Cause != integration.CauseLocalProblem || v.Problem == nil ||
 				v.Problem.Code != "problem.ca_file" || v.Problem.Params["path"] != path {
 				t.Errorf("%s %s: got %s/%s %v; want error/local_problem problem.ca_file naming the file", engine, path, v.Status, v.Cause, v.Problem)
