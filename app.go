@@ -17,6 +17,7 @@ import (
 
 	"relink/backend/alerts"
 	"relink/backend/desktop"
+	"relink/backend/i18n"
 	"relink/backend/integration"
 	"relink/backend/monitor"
 	"relink/backend/services"
@@ -328,6 +329,13 @@ func (a *App) SaveSettings(s services.Settings) (services.Settings, error) {
 }
 
 func (a *App) SystemLocale() (string, error) { return a.svc.SystemLocale(), nil }
+
+// TimeZone is the local time zone's offsets around now: the page renders
+// times with them (lib/zone.ts).
+func (a *App) TimeZone() (i18n.Zone, error) {
+	now := time.Now()
+	return i18n.LocalZone(time.Local, now.Add(-i18n.ZoneSpan), now.Add(i18n.ZoneSpan)), nil
+}
 
 func (a *App) ReportProblem(id string) (string, error) {
 	return result(a.support.ReportProblem(a.ctx, id))

@@ -2,7 +2,7 @@
 // and the dev preview install a fake with the same methods. Backend is
 // checked against the Go bindings by bridge.check.ts.
 import type {
-  AddRequest, AlertDestination, AlertTestResult, HistoryFilter, Navigate, HistoryPage, IntegrationView, Problem, ProviderView, ReauthStart, RedirectView, Settings, StorageView,
+  AddRequest, AlertDestination, AlertTestResult, HistoryFilter, Navigate, HistoryPage, IntegrationView, Problem, ProviderView, ReauthStart, RedirectView, Settings, StorageView, Zone,
 } from './types';
 
 export interface Backend {
@@ -24,6 +24,7 @@ export interface Backend {
   GetSettings(): Promise<Settings>;
   SaveSettings(s: Settings): Promise<Settings>;
   SystemLocale(): Promise<string>;
+  TimeZone(): Promise<Zone>;
   ReportProblem(id: string): Promise<string>;
   SupportSummary(id: string): Promise<string>;
   OpenSupport(id: string): Promise<boolean>;
@@ -107,6 +108,7 @@ export const api = {
   getSettings: () => call((b) => b.GetSettings()),
   saveSettings: (s: Settings) => call((b) => b.SaveSettings(s)),
   systemLocale: () => call((b) => b.SystemLocale()),
+  timeZone: () => call((b) => b.TimeZone()),
   reportProblem: (id: string) => call((b) => b.ReportProblem(id)),
   supportSummary: (id: string) => call((b) => b.SupportSummary(id)),
   openSupport: (id: string) => call((b) => b.OpenSupport(id)),

@@ -199,6 +199,18 @@ export interface Result {
   body?: string;
 }
 
+/** i18n.ZoneOffset */
+export interface ZoneOffset {
+  from: number;
+  seconds: number;
+}
+
+/** i18n.Zone */
+export interface Zone {
+  name: string;
+  offsets: ZoneOffset[];
+}
+
 /** services.Removed */
 export interface Removed {
   id: string;
@@ -245,6 +257,7 @@ export interface Backend {
   SupportSummary(arg0: string): Promise<string>;
   SystemLocale(): Promise<string>;
   TestAlert(arg0: string): Promise<Result>;
+  TimeZone(): Promise<Zone>;
   UpdateIntegration(arg0: string, arg1: string, arg2: Record<string, string>): Promise<IntegrationView>;
 }
 

@@ -287,6 +287,8 @@ export function fakeBackend(items: IntegrationView[] = structuredClone(sampleInt
       return settings;
     },
     SystemLocale: async () => navigator.language,
+    // No offsets: the page renders times with the browser's own local time.
+    TimeZone: async () => ({ name: '', offsets: [] }),
     ReportProblem: async () => '/home/ana/relink-diagnostics.zip',
     SupportSummary: async (id) => `Relink support summary for ${find(id).name}`,
     OpenSupport: async () => true,

@@ -1,6 +1,7 @@
 // One message catalogue per language, shared with the Go backend. Every
 // file in backend/i18n/locales is a language: adding one is adding a file.
 import type { Problem } from './types';
+import { wallClock } from './zone';
 
 type Params = Record<string, string | number>;
 
@@ -70,7 +71,8 @@ export function plural(key: string, count: number, params: Params = {}): string 
 // format.* and time.* messages (CLDR's forms for each language; i18n.test.ts
 // holds them to what Intl renders), not with Intl: its formatters make
 // WebKit's web process load ICU's locale data, about 3 MB of the window
-// with any integration in the list (bench/scale, 200 integrations).
+// with any integration in the list (bench/scale, 200 integrations). Local
+// time comes from Go's zone offsets (zone.ts) for the same reason.
 
 /** formatNumber renders an integer with the language's digit grouping (1,234 in English, 12.345 in Spanish). */
 export function formatNumber(n: number): string {
@@ -81,15 +83,16 @@ export function formatNumber(n: number): string {
 /** formatDate renders a date and time in the local time zone ("Nov 3, 2026, 8:07 PM", "3 nov 2026, 20:07"). */
 export function formatDate(iso: string | undefined): string {
   if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const h = d.getHours();
-  const minute = String(d.getMinutes()).padStart(2, '0');
+  const ms = new Date(iso).getTime();
+  if (Number.isNaN(ms)) return iso;
+  const d = wallClock(ms);
+  const h = d.hours;
+  const minute = String(d.minutes).padStart(2, '0');
   const time =
     t('format.clock') === '12'
       ? t('format.time_12h', { hour: h % 12 || 12, minute, period: t(h < 12 ? 'format.am' : 'format.pm') })
       : t('format.time_24h', { hour: h, minute });
-  return t('format.date_time', { month: t('format.months').split(' ')[d.getMonth()], day: d.getDate(), year: d.getFullYear(), time });
+  return t('format.date_time', { month: t('format.months').split(' ')[d.month], day: d.day, year: d.year, time });
 }
 
 const units: [string, number][] = [

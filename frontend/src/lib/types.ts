@@ -204,6 +204,12 @@ export interface AlertTestResult {
   body?: string;
 }
 
+/** Zone is Go's local time zone: the UTC offset from each instant on (lib/zone.ts). */
+export interface Zone {
+  name: string;
+  offsets: { from: number; seconds: number }[];
+}
+
 export interface Navigate {
   view: 'integrations' | 'history' | 'settings';
   integrationId?: string;
