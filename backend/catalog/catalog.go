@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -57,7 +56,7 @@ type Field struct {
 	// parameter, not both).
 	ConflictsWith string `json:"conflictsWith,omitempty"`
 
-	re *regexp.Regexp
+	re *pattern
 }
 
 // OAuth describes an OAuth 2.0 provider. URLs may hold {field}

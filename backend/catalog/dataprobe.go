@@ -43,7 +43,7 @@ type Keep struct {
 	Pattern string `json:"pattern"`
 	Source  string `json:"source"`
 
-	re *regexp.Regexp
+	re *pattern
 }
 
 // Expect is one condition a healthy answer meets, and the verdict when it

@@ -61,7 +61,7 @@ type ErrorRule struct {
 
 type compiledRule struct {
 	body    []bodyCond
-	text    *regexp.Regexp
+	text    *pattern
 	headers []headerCond
 	params  []paramSource
 }
@@ -73,7 +73,7 @@ type bodyCond struct {
 
 type headerCond struct {
 	name string
-	re   *regexp.Regexp
+	re   *pattern
 }
 
 type paramSource struct {
@@ -146,7 +146,7 @@ func (m StatusMatch) matches(code int) bool {
 type ValueMatch struct {
 	Values  []string
 	Pattern string
-	re      *regexp.Regexp
+	re      *pattern
 }
 
 // UnmarshalJSON reads a scalar, a list of scalars or {"re": "pattern"}.
@@ -408,7 +408,7 @@ func cleanParam(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// validate checks the rules and compiles their patterns once.
+// validate checks the rules and their patterns.
 func (es Errors) validate(patterns rawPatternCache) error {
 	for i := range es {
 		if err := es[i].validate(patterns); err != nil {
@@ -418,16 +418,16 @@ func (es Errors) validate(patterns rawPatternCache) error {
 	return nil
 }
 
-// rawPatternCache compiles each unanchored pattern once per catalog.
-type rawPatternCache map[string]*regexp.Regexp
+// rawPatternCache keeps one pattern per unanchored expression.
+type rawPatternCache map[string]*pattern
 
-func (c rawPatternCache) compile(pattern string) (*regexp.Regexp, error) {
-	if re, ok := c[pattern]; ok {
+func (c rawPatternCache) compile(expr string) (*pattern, error) {
+	if re, ok := c[expr]; ok {
 		return re, nil
 	}
-	re, err := regexp.Compile(pattern)
+	re, err := newPattern(expr)
 	if err == nil {
-		c[pattern] = re
+		c[expr] = re
 	}
 	return re, err
 }

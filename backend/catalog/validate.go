@@ -25,18 +25,18 @@ var (
 // an entry's extraParams must not override them.
 var oauthReserved = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "nonce"}
 
-// patternCache compiles each field pattern once per catalog: many fields
-// share one, and a counted repetition like {1,256} is costly to compile
-// (it was most of the start-up's catalog time).
-type patternCache map[string]*regexp.Regexp
+// patternCache keeps one pattern per field expression: many fields share
+// one, which then compiles once (a counted repetition like {1,256} is
+// costly to compile).
+type patternCache map[string]*pattern
 
-func (c patternCache) compile(pattern string) (*regexp.Regexp, error) {
-	if re, ok := c[pattern]; ok {
+func (c patternCache) compile(expr string) (*pattern, error) {
+	if re, ok := c[expr]; ok {
 		return re, nil
 	}
-	re, err := regexp.Compile("^(?:" + pattern + ")$")
+	re, err := newPattern("^(?:" + expr + ")$")
 	if err == nil {
-		c[pattern] = re
+		c[expr] = re
 	}
 	return re, err
 }
