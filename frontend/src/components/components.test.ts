@@ -515,7 +515,12 @@ describe('App', () => {
     expect(screen.getAllByTestId('integration-row').map((r) => r.dataset.id)).toEqual(['sf-1', 'shop-1', 'stripe-1']);
     await fireEvent.input(screen.getByTestId('search'), { target: { value: 'zzz' } });
     expect(screen.getByTestId('no-match')).toBeTruthy();
-    await fireEvent.input(screen.getByTestId('search'), { target: { value: '' } });
+    // The list's own clear button: WebKit's is hidden (app.css).
+    await fireEvent.click(screen.getByTestId('clear-search'));
+    expect((screen.getByTestId('search') as HTMLInputElement).value).toBe('');
+    expect(document.activeElement).toBe(screen.getByTestId('search'));
+    expect(screen.getAllByTestId('integration-row').length).toBe(9);
+    expect(screen.queryByTestId('clear-search')).toBeNull();
     await fireEvent.change(screen.getByTestId('status-filter'), { target: { value: 'error' } });
     expect(screen.getAllByTestId('integration-row').map((r) => r.dataset.id)).toEqual(['hub-1', 'my-1']);
   });
