@@ -26,12 +26,7 @@ import (
 // waiting attempt through the installed desktop entry and the real binary.
 func TestRedirectURIsEndToEnd(t *testing.T) {
 	needRig(t)
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := freeLoopbackPort(t)
 	fixed := "http://localhost:" + strconv.Itoa(port) + "/callback"
 	sb := startSandbox(t, "-exact-redirect", "-redirect-uri", fixed, "-redirect-uri", catalog.SchemeRedirectURI)
 	r := newRig(t, sb, headlessBrowser{})
@@ -65,10 +60,12 @@ func TestRedirectURIsEndToEnd(t *testing.T) {
 	})
 
 	t.Run("unregistered port is refused by the provider", func(t *testing.T) {
-		other := "http://localhost:" + strconv.Itoa(port+1) + "/callback"
-		if port == 65535 {
-			other = "http://localhost:" + strconv.Itoa(port-1) + "/callback"
+		// Another free port, not port+1: that one may be any process's.
+		otherPort := freeLoopbackPort(t)
+		for otherPort == port {
+			otherPort = freeLoopbackPort(t)
 		}
+		other := "http://localhost:" + strconv.Itoa(otherPort) + "/callback"
 		v := add("Other port", other)
 		before := tokens()
 		_, err := r.reauth(t, v.ID, 5*time.Second)
@@ -151,4 +148,15 @@ func TestRedirectURIsEndToEnd(t *testing.T) {
 			t.Errorf("%d handoff files left after the attempt; want 0", len(entries))
 		}
 	})
+}
+
+// freeLoopbackPort is a port nothing listened on a moment ago.
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
