@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"relink/backend/catalog"
 	"relink/backend/i18n"
 	"relink/backend/integration"
+	"relink/backend/internal/testrig"
 	"relink/backend/oauth"
 	"relink/backend/services"
 )
@@ -26,7 +26,7 @@ import (
 // waiting attempt through the installed desktop entry and the real binary.
 func TestRedirectURIsEndToEnd(t *testing.T) {
 	needRig(t)
-	port := freeLoopbackPort(t)
+	port := testrig.FreePort(t)
 	fixed := "http://localhost:" + strconv.Itoa(port) + "/callback"
 	sb := startSandbox(t, "-exact-redirect", "-redirect-uri", fixed, "-redirect-uri", catalog.SchemeRedirectURI)
 	r := newRig(t, sb, headlessBrowser{})
@@ -61,9 +61,9 @@ func TestRedirectURIsEndToEnd(t *testing.T) {
 
 	t.Run("unregistered port is refused by the provider", func(t *testing.T) {
 		// Another free port, not port+1: that one may be any process's.
-		otherPort := freeLoopbackPort(t)
+		otherPort := testrig.FreePort(t)
 		for otherPort == port {
-			otherPort = freeLoopbackPort(t)
+			otherPort = testrig.FreePort(t)
 		}
 		other := "http://localhost:" + strconv.Itoa(otherPort) + "/callback"
 		v := add("Other port", other)
@@ -148,15 +148,4 @@ func TestRedirectURIsEndToEnd(t *testing.T) {
 			t.Errorf("%d handoff files left after the attempt; want 0", len(entries))
 		}
 	})
-}
-
-// freeLoopbackPort is a port nothing listened on a moment ago.
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"relink/backend/integration"
+	"relink/backend/internal/testrig"
 )
 
 // relayBrowser follows the authorization request but not the redirect:
@@ -33,17 +34,6 @@ func (b relayBrowser) Open(u string) error {
 	return nil
 }
 
-// freePort returns a port that was free on 127.0.0.1 a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func hasIPv6Loopback() bool {
 	ln, err := net.Listen("tcp6", "[::1]:0")
 	if err != nil {
@@ -55,7 +45,7 @@ func hasIPv6Loopback() bool {
 
 func TestRedirect_FixedPortSameURIEveryAttempt(t *testing.T) {
 	as := newFakeAS(t)
-	port := freePort(t)
+	port := testrig.FreePort(t)
 	uri := "http://localhost:" + strconv.Itoa(port) + "/callback"
 	for i := range 2 {
 		var bound string
@@ -130,7 +120,7 @@ func TestRedirect_BusyFixedPortNamesIt(t *testing.T) {
 
 func TestRedirect_HTTPSRelayForwardsToLoopback(t *testing.T) {
 	as := newFakeAS(t)
-	port := freePort(t)
+	port := testrig.FreePort(t)
 	const relay = "https://relay.example/relink/callback"
 	br := relayBrowser{deliver: func(loc string) {
 		u, _ := url.Parse(loc)

@@ -3,7 +3,6 @@ package services
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 
 	"relink/backend/catalog"
 	"relink/backend/integration"
+	"relink/backend/internal/testrig"
 )
 
 // twin answers requests to providers' real URLs in-process: each route is
@@ -90,17 +90,6 @@ func (b redirectBrowser) Open(authURL string) error {
 	return nil
 }
 
-// freePort returns a loopback port nothing listens on now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
-
 // authorizeAt adds and authorizes an OAuth integration of provider whose
 // endpoints are served by tw.
 func authorizeAt(t *testing.T, tw *twin, provider string, settings, more map[string]string, extra url.Values) (*Service, IntegrationView) {
@@ -117,7 +106,7 @@ func authorizeAt(t *testing.T, tw *twin, provider string, settings, more map[str
 	if p, _ := s.catalog.Get(provider); hasField(p.Fields, "relay_port") {
 		// The provider takes only registered redirects: the user's https
 		// page forwards to Relink's relay port.
-		port := freePort(t)
+		port := strconv.Itoa(testrig.FreePort(t))
 		settings["redirect_uri"], settings["relay_port"] = "https://example.com/relink/callback", port
 		browser.relay = "http://localhost:" + port + "/callback"
 	}

@@ -3,6 +3,7 @@
 package testrig
 
 import (
+	"net"
 	"os"
 	"strconv"
 	"testing"
@@ -78,4 +79,15 @@ func PrivateBus(t testing.TB) *dbus.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// FreePort returns a loopback port nothing listened on a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
