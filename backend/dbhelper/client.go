@@ -27,8 +27,8 @@ func Name() string {
 }
 
 // Locate finds the helper installed with the executable exe: beside it (a
-// build tree, Windows, a user install), else in ../lib/relink (a
-// distribution package, which keeps helpers off PATH). When neither
+// build tree, Windows), else in ../lib/relink (the .deb and `make
+// install`, which keep helpers off PATH). When neither
 // exists it returns the first, so the error names where it was expected.
 func Locate(exe string) string {
 	dir := filepath.Dir(exe)

@@ -43,6 +43,6 @@ type prober struct {
 }
 
 // probers are the probes in this process and in the helper.
-func probers(*testing.T) []prober {
+func probers() []prober {
 	return []prober{{"local", Local{}}, {"helper", dbhelper.Client{Path: helperPath}}}
 }

@@ -25,7 +25,7 @@ func dbEnv(t *testing.T, prefix, engine string) health.DBRequest {
 
 func TestRealDatabases(t *testing.T) {
 	for _, db := range []struct{ prefix, engine, schema string }{{"PG", "postgres", "public"}, {"MYSQL", "mysql", ""}} {
-		for _, pr := range probers(t) {
+		for _, pr := range probers() {
 			t.Run(db.engine+"/"+pr.name, func(t *testing.T) {
 				base := dbEnv(t, db.prefix, db.engine)
 				nopriv := os.Getenv("RELINK_TEST_" + db.prefix + "_NOPRIV_USER")

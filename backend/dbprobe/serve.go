@@ -45,8 +45,8 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	return nil
 }
 
-// Local runs the probes in this process: the helper's side of the pipe,
-// and tests that check classification against real servers.
+// Local runs the probes in this process, for the tests that check
+// classification against real servers (Relink itself uses dbhelper).
 type Local struct{}
 
 // ProbeDB is the package's ProbeDB.

@@ -155,7 +155,7 @@ func TestSSHFailuresAreDistinctProblems(t *testing.T) {
 }
 
 func TestScanHostKeyShowsTheKeyPresentedNow(t *testing.T) {
-	for _, pr := range probers(t) {
+	for _, pr := range probers() {
 		t.Run(pr.name, func(t *testing.T) {
 			b := testrig.NewBastion(t)
 			cfg := bastionConfig(b)
@@ -185,7 +185,8 @@ func TestScanHostKeyShowsTheKeyPresentedNow(t *testing.T) {
 // helper as in this process.
 func TestBastionFailuresCrossTheHelperIntact(t *testing.T) {
 	b := testrig.NewBastion(t)
-	local, helper := probers(t)[0], probers(t)[1]
+	ps := probers()
+	local, helper := ps[0], ps[1]
 	for _, tc := range bastionFailures(t, b) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg()
@@ -208,7 +209,7 @@ func TestPostgresThroughSSHTunnel(t *testing.T) {
 	b := testrig.NewBastion(t)
 	cfg := bastionConfig(b)
 	r.SSH = &cfg
-	for _, pr := range probers(t) {
+	for _, pr := range probers() {
 		o := pr.ProbeDB(context.Background(), r)
 		if v := health.Classify(o); v.Status != integration.StatusConnected || o.SSHHostKey != b.Fingerprint() {
 			t.Errorf("%s: got %v (%v, %s); want connected through the tunnel with the key seen", pr.name, v, o.Err, o.DBCode)

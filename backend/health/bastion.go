@@ -67,9 +67,7 @@ func ValidFingerprint(s string) bool {
 // sshVerdict classifies the bastion's failures.
 func sshVerdict(err error) (Verdict, bool) {
 	var p *integration.Problem
-	if !errors.As(err, &p) {
-		p = nil
-	}
+	errors.As(err, &p)
 	switch {
 	case errors.Is(err, ErrHostKeyChanged):
 		if p == nil {

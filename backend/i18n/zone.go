@@ -27,11 +27,8 @@ const ZoneSpan = 20 * 365 * 24 * time.Hour
 // LocalZone lists loc's offsets from from to to, one per transition.
 func LocalZone(loc *time.Location, from, to time.Time) Zone {
 	t := from.In(loc)
-	name, off := t.Zone()
+	_, off := t.Zone()
 	z := Zone{Name: loc.String(), Offsets: []ZoneOffset{{From: t.UnixMilli(), Seconds: off}}}
-	if name == "" {
-		z.Name = "UTC"
-	}
 	for {
 		_, end := t.ZoneBounds()
 		if end.IsZero() || end.After(to) {
